@@ -1,0 +1,38 @@
+"""EmmettBase: a PocketBase-compatible backend on Emmett, served locally or on AWS Lambda.
+
+``create_app`` is the composition root and the only place where adapters are chosen: the local
+door and the Lambda door call it with different settings (and, in tests, different ports).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .settings import Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, **ports: Any) -> Any:
+    """Build the Emmett app.
+
+    ``ports`` replace the adapter chosen from settings: ``db=`` a ``app.db.Database``.
+    The returned app carries ``app.runtime`` (settings and adapters) and ``app.api_module`` (the
+    Emmett module under ``/api`` whose pipe turns errors into PocketBase envelopes).
+    """
+    from .api import mount
+    from .db import Database
+    from .runtime import Runtime
+    from .web import new_emmett_app
+
+    settings = settings or Settings.from_env()
+    emmett_app = new_emmett_app()
+    emmett_app.config.request_max_content_length = settings.max_body_size
+    emmett_app.config.request_multipart_max_size = settings.max_body_size
+    db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
+    if ports:
+        raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
+    runtime = Runtime(settings=settings, db=db)
+    emmett_app.runtime = runtime
+    emmett_app.api_module = mount(emmett_app, runtime)
+    return emmett_app

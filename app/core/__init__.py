@@ -1,0 +1,1 @@
+"""The domain: collections, records, rules, hooks and errors. No HTTP, no AWS SDK."""

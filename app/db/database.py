@@ -1,0 +1,251 @@
+"""The database port: pyDAL builds the SQL, this module runs it on pooled connections.
+
+Emmett's ``Database`` (pyDAL) is kept as a pure SQL builder: tables are defined on it with
+``migrate=False`` and queries are built as pyDAL ``Query`` objects, whose values pyDAL quotes.
+It never opens a connection itself. Statements run here, on connections from ``ConnectionPool``,
+without Emmett's per-request ``db.pipe`` (which costs a pool checkout, BEGIN and COMMIT per request).
+
+Failure policy (RELIABILITY.md SLS-2):
+- a read outside a transaction that meets a dead connection reconnects once and runs again;
+- a transaction whose ``BEGIN`` meets a dead connection reconnects once (nothing ran yet);
+- a connection that dies inside a transaction raises ``DatabaseUnavailable``: the transaction is
+  lost as a whole (PostgreSQL is atomic), the HTTP layer answers 503 with ``Retry-After``.
+
+All statements of one task run synchronously on the event loop's thread; a transaction is bound
+to the current context, and reads inside it reuse its connection so they see its writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from emmett import sdict
+from emmett.orm import Database as EmmettDatabase
+
+from ..settings import Settings
+from .drivers import (
+    integrity_errors,
+    is_busy,
+    is_connection_lost,
+    postgres_connector,
+    sqlite_connector,
+)
+from .errors import DatabaseUnavailable, IntegrityViolation
+from .pool import ConnectionPool, PooledConnection
+
+log = logging.getLogger("emmettbase.db")
+
+_BUILDER_URIS = {
+    "sqlite": "sqlite:memory",
+    "postgres": "postgres://emmettbase@localhost:5432/emmettbase",
+}
+
+
+class ConnectionLost(DatabaseUnavailable):
+    """The server closed the connection under a statement."""
+
+
+class Transaction:
+    """The handle a ``with db.transaction()`` block works with."""
+
+    __slots__ = ("_after_commit", "_db", "conn")
+
+    def __init__(self, db: Database, conn: PooledConnection):
+        self._db = db
+        self.conn = conn
+        self._after_commit: list[Callable[[], Any]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self._db._run(self.conn, sql, params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._db._run(self.conn, sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        return self._db._run(self.conn, sql, params).fetchone()
+
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the transaction has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+
+class Database:
+    def __init__(
+        self,
+        dialect: str,
+        pool: ConnectionPool,
+        builder: EmmettDatabase,
+    ):
+        self.dialect = dialect
+        self.pool = pool
+        self.dal = builder
+        self._tx: ContextVar[Transaction | None] = ContextVar(f"emmettbase_tx_{id(self)}", default=None)
+        self._integrity_errors = integrity_errors(dialect)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        emmett_app: Any,
+        password_provider: Callable[[], str] | None = None,
+    ) -> Database:
+        dialect = settings.dialect
+        if dialect == "postgres":
+            connect = postgres_connector(
+                settings.database_url,
+                settings.db_connect_timeout,
+                settings.db_statement_timeout_ms,
+                password_provider,
+            )
+        else:
+            connect = sqlite_connector(settings.sqlite_path, settings.sqlite_busy_timeout_ms)
+        pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
+        return cls(dialect, pool, make_sql_builder(emmett_app, dialect))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._tx.get() is not None
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._read(sql, params, one=False)
+
+    def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        return self._read(sql, params, one=True)
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.fetchone(sql, params)
+        return row[0] if row else None
+
+    def _read(self, sql: str, params: Sequence[Any] | None, one: bool) -> Any:
+        tx = self._tx.get()
+        if tx is not None:
+            cursor = self._run(tx.conn, sql, params)
+            return cursor.fetchone() if one else cursor.fetchall()
+        for attempt in (1, 2):
+            conn = self.pool.acquire()
+            try:
+                cursor = self._run(conn, sql, params)
+                rows = cursor.fetchone() if one else cursor.fetchall()
+            except ConnectionLost:
+                self.pool.discard(conn)
+                if attempt == 2:
+                    raise
+                log.warning("database connection lost; reconnecting for a read")
+                continue
+            except BaseException:
+                self.pool.release(conn)
+                raise
+            self.pool.release(conn)
+            return rows
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- writes -----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction bound to the current context; nested blocks join the outer one."""
+        outer = self._tx.get()
+        if outer is not None:
+            yield outer
+            return
+        conn = self._begin()
+        tx = Transaction(self, conn)
+        token = self._tx.set(tx)
+        try:
+            yield tx
+            self._run(conn, "COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+        finally:
+            self._tx.reset(token)
+            self.pool.release(conn)
+        for callback in tx._after_commit:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Run one statement: in the current transaction, or in a transaction of its own."""
+        tx = self._tx.get()
+        if tx is not None:
+            return tx.execute(sql, params)
+        with self.transaction() as own:
+            return own.execute(sql, params)
+
+    def executescript(self, statements: Sequence[str]) -> None:
+        """Run DDL statements in one transaction (atomic on PostgreSQL and SQLite)."""
+        with self.transaction() as tx:
+            for statement in statements:
+                tx.execute(statement)
+
+    def _begin(self) -> PooledConnection:
+        begin = "BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN"
+        for attempt in (1, 2):
+            conn = self.pool.acquire()
+            try:
+                self._run(conn, begin)
+            except ConnectionLost:
+                self.pool.discard(conn)
+                if attempt == 2:
+                    raise
+                log.warning("database connection lost; reconnecting before a transaction")
+                continue
+            except BaseException:
+                self.pool.release(conn)
+                raise
+            return conn
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rollback(self, conn: PooledConnection) -> None:
+        if conn.broken:
+            return
+        try:
+            self._run(conn, "ROLLBACK")
+        except Exception:
+            conn.broken = True
+
+    # -- execution --------------------------------------------------------------------------
+
+    def _run(self, conn: PooledConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+        raw = conn.raw
+        try:
+            if self.dialect == "sqlite":
+                return raw.execute(sql, params or ())
+            cursor = raw.cursor()
+            cursor.execute(sql, params)
+            return cursor
+        except self._integrity_errors as exc:
+            raise IntegrityViolation(str(exc)) from exc
+        except Exception as exc:
+            if is_connection_lost(self.dialect, raw, exc):
+                conn.broken = True
+                raise ConnectionLost("The database connection was lost.") from exc
+            if is_busy(self.dialect, exc):
+                raise DatabaseUnavailable("The database is busy.") from exc
+            raise
+
+    def close(self) -> None:
+        self.pool.close_all()
+
+
+def make_sql_builder(emmett_app: Any, dialect: str) -> EmmettDatabase:
+    """Emmett's ``Database`` configured to build SQL for ``dialect`` and never to connect."""
+    builder = EmmettDatabase(
+        emmett_app,
+        config=sdict(uri=_BUILDER_URIS[dialect], auto_connect=False, auto_migrate=False),
+        check_reserved=None,
+    )
+
+    def refuse_to_connect(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the pyDAL builder never connects: run SQL through app.db.Database")
+
+    builder._adapter.connector = refuse_to_connect
+    return builder

@@ -1,0 +1,96 @@
+"""A small connection pool: LIFO reuse, a size cap, and idle expiry by wall-clock time.
+
+Emmett's own pool opens a new connection whenever it holds fewer than its size and never checks
+a pooled one; this pool reuses the most recent connection first (so an idle Lambda keeps one) and
+drops connections idle longer than ``idle_timeout`` seconds. Wall-clock time is used on purpose: a
+frozen Lambda's monotonic clock does not advance while the server side times the session out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+from .drivers import RawConnection
+from .errors import DatabaseUnavailable
+
+
+class PooledConnection:
+    """A raw driver connection plus the bookkeeping the pool needs."""
+
+    __slots__ = ("broken", "last_used", "raw")
+
+    def __init__(self, raw: RawConnection):
+        self.raw = raw
+        self.last_used = time.time()
+        self.broken = False
+
+
+class ConnectionPool:
+    def __init__(self, connect: Callable[[], RawConnection], size: int, idle_timeout: float = 0):
+        self._connect = connect
+        self.size = max(1, size)
+        self.idle_timeout = idle_timeout
+        self._idle: list[PooledConnection] = []
+        self._open = 0
+        self._lock = threading.Lock()
+
+    @property
+    def open_count(self) -> int:
+        return self._open
+
+    def acquire(self) -> PooledConnection:
+        now = time.time()
+        expired: list[PooledConnection] = []
+        with self._lock:
+            conn = None
+            while self._idle:
+                candidate = self._idle.pop()
+                if self.idle_timeout and now - candidate.last_used > self.idle_timeout:
+                    expired.append(candidate)
+                    self._open -= 1
+                    continue
+                conn = candidate
+                break
+            if conn is None:
+                if self._open >= self.size:
+                    raise DatabaseUnavailable("No free database connection.")
+                self._open += 1
+        for stale in expired:
+            _close_quietly(stale.raw)
+        if conn is not None:
+            return conn
+        try:
+            return PooledConnection(self._connect())
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+            raise
+
+    def release(self, conn: PooledConnection) -> None:
+        if conn.broken:
+            self.discard(conn)
+            return
+        conn.last_used = time.time()
+        with self._lock:
+            self._idle.append(conn)
+
+    def discard(self, conn: PooledConnection) -> None:
+        with self._lock:
+            self._open -= 1
+        _close_quietly(conn.raw)
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for conn in idle:
+            _close_quietly(conn.raw)
+
+
+def _close_quietly(raw: RawConnection) -> None:
+    # Closing a connection the server already dropped may fail; there is nothing left to do then.
+    with contextlib.suppress(Exception):
+        raw.close()

@@ -1,0 +1,30 @@
+"""``emmettbase serve`` as users run it: a real process on Granian, answering on loopback."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.server import ServeProcess
+
+pytestmark = pytest.mark.e2e
+
+
+def test_serve_answers_health_and_prints_its_urls(tmp_path):
+    with ServeProcess(tmp_path / "pb_data") as server:
+        response = httpx.get(server.url + "/api/health")
+        assert response.status_code == 200
+        assert response.json() == {"message": "API is healthy.", "code": 200, "data": {}}
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+        missing = httpx.get(server.url + "/api/nope")
+        assert missing.status_code == 404
+        assert missing.json()["status"] == 404
+    output = server.output()
+    assert f"{server.url}/api/" in output
+    assert str(tmp_path / "pb_data") in output
+
+
+def test_serve_with_two_workers(tmp_path):
+    with ServeProcess(tmp_path / "pb_data", args=["--workers", "2"]) as server:
+        for _ in range(20):
+            assert httpx.get(server.url + "/api/health").status_code == 200
