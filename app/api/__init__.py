@@ -12,7 +12,7 @@ from emmett import current
 
 from ..core.errors import ApiError, InternalError, NotFound
 from ..runtime import Runtime
-from . import health
+from . import auth, batch, collections, health, records
 from .cors import Cors
 from .pipes import ApiPipe
 from .responses import JSON_TYPE, SECURITY_HEADERS, empty_response, json_bytes
@@ -23,6 +23,10 @@ def mount(app: Any, runtime: Runtime) -> Any:
     cors = Cors(runtime.settings.origins)
     api = app.module(__name__, "api", url_prefix="/api", pipeline=[ApiPipe(cors, runtime.settings.dev)])
     health.mount(api)
+    collections.mount(api, runtime)
+    records.mount(api, runtime)
+    auth.mount(api, runtime)
+    batch.mount(api, runtime)
     _mount_preflight(app, cors)
     _mount_fallback_errors(app, cors)
     return api

@@ -30,9 +30,14 @@ def json_bytes(payload: Any) -> bytes:
     return orjson.dumps(payload)
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None, sort_keys: bool = False
+) -> HTTPResponse:
+    """``payload`` as JSON; ``sort_keys`` re-sorts keys (PocketBase sorts record keys, and ``expand``
+    objects are added after a record's own keys)."""
     merged = {**_JSON_HEADERS, **headers} if headers else dict(_JSON_HEADERS)
-    return HTTPBytesResponse(status, orjson.dumps(payload), headers=merged)
+    body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) if sort_keys else orjson.dumps(payload)
+    return HTTPBytesResponse(status, body, headers=merged)
 
 
 def raw_json_response(body: bytes, status: int = 200) -> HTTPResponse:

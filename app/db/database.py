@@ -31,10 +31,11 @@ from .drivers import (
     integrity_errors,
     is_busy,
     is_connection_lost,
+    is_schema_mismatch,
     postgres_connector,
     sqlite_connector,
 )
-from .errors import DatabaseUnavailable, IntegrityViolation
+from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 from .pool import ConnectionPool, PooledConnection
 
 log = logging.getLogger("emmettbase.db")
@@ -172,6 +173,14 @@ class Database:
             except Exception:
                 log.exception("after-commit callback failed")
 
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` after the current transaction commits (immediately when there is none)."""
+        tx = self._tx.get()
+        if tx is None:
+            callback()
+        else:
+            tx.on_commit(callback)
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run one statement: in the current transaction, or in a transaction of its own."""
         tx = self._tx.get()
@@ -230,6 +239,8 @@ class Database:
                 raise ConnectionLost("The database connection was lost.") from exc
             if is_busy(self.dialect, exc):
                 raise DatabaseUnavailable("The database is busy.") from exc
+            if is_schema_mismatch(self.dialect, exc):
+                raise SchemaMismatch(str(exc)) from exc
             raise
 
     def close(self) -> None:

@@ -24,3 +24,7 @@ class DatabaseUnavailable(DatabaseError):
 
 class IntegrityViolation(DatabaseError):
     """A unique or foreign-key constraint refused a write."""
+
+
+class SchemaMismatch(DatabaseError):
+    """A statement named a table or column the database does not have (a stale schema cache)."""

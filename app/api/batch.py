@@ -1,0 +1,121 @@
+"""``POST /api/batch``: several record writes in one transaction, all or nothing (PocketBase's format).
+
+Body: ``{"requests": [{"method", "url", "headers"?, "body"?}]}`` (or multipart with ``@jsonPayload``).
+Allowed: ``POST`` and ``PUT`` (upsert) on ``/api/collections/{c}/records``, ``PATCH`` and ``DELETE``
+on ``/api/collections/{c}/records/{id}``. Each item runs through the same records service, with
+the same rules, as the single-record routes; a failing item rolls everything back and is reported
+under ``data.requests.<index>``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ..auth.session import load_auth, token_from_header
+from ..core.errors import ApiError, BadRequest, NotFound
+from ..core.rules.context import RequestInfo
+from ..runtime import Runtime
+from .pipes import to_api_error
+from .request import read_body, request_info
+from .responses import json_response
+
+_RECORDS_URL = re.compile(r"^/api/collections/([^/?#]+)/records(?:/([^/?#]+))?/?$")
+FAILED = "Batch transaction failed."
+
+
+def mount(api: Any, runtime: Runtime) -> None:
+    @api.route("/batch", name="batch", methods=["post"])
+    async def batch() -> Any:
+        body = await read_body(runtime.settings.max_body_size)
+        info = await request_info(runtime, body)
+        requests = body.data.get("requests")
+        if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
+            raise BadRequest(FAILED, {"requests": {"code": "validation_required", "message": "Cannot be blank."}})
+        limit = runtime.settings.batch_max_requests
+        if len(requests) > limit:
+            raise BadRequest(
+                FAILED,
+                {
+                    "requests": {
+                        "code": "validation_length_too_long",
+                        "message": f"The length must be no more than {limit}.",
+                    }
+                },
+            )
+        if body.files:
+            raise BadRequest(FAILED, {"requests": {"code": "validation_unsupported", "message": "File uploads are not supported yet."}})
+        results: list[dict[str, Any]] = []
+        with runtime.db.transaction():
+            for index, item in enumerate(requests):
+                try:
+                    results.append(_run_item(runtime, item, info))
+                except Exception as exc:
+                    error = to_api_error(exc, runtime.settings.dev)
+                    raise BadRequest(
+                        FAILED,
+                        {
+                            "requests": {
+                                str(index): {
+                                    "code": "batch_request_failed",
+                                    "message": "Batch request failed.",
+                                    "response": error.envelope(),
+                                }
+                            }
+                        },
+                    ) from None
+        return json_response(results)
+
+
+def _item_info(runtime: Runtime, item: dict[str, Any], base: RequestInfo, query: dict[str, Any]) -> RequestInfo:
+    headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()} if isinstance(item.get("headers"), dict) else {}
+    auth = base.auth
+    if "authorization" in headers:
+        token = token_from_header(headers["authorization"])
+        auth = load_auth(runtime.db, runtime.registry, token) if token else None
+    body = item.get("body")
+    return RequestInfo(
+        auth=auth,
+        method=str(item.get("method", "")).upper(),
+        query=query,
+        headers={**base.headers, **headers},
+        body=body if isinstance(body, dict) else {},
+    )
+
+
+def _run_item(runtime: Runtime, item: dict[str, Any], base: RequestInfo) -> dict[str, Any]:
+    method = str(item.get("method", "")).upper()
+    url = urlsplit(str(item.get("url", "")))
+    match = _RECORDS_URL.match(url.path)
+    if not match:
+        raise ApiError()
+    collection, record_id = unquote(match.group(1)), unquote(match.group(2) or "")
+    query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+    info = _item_info(runtime, item, base, query)
+    data = info.body
+    service = runtime.records
+    expand = str(query.get("expand", "") or "")
+    fields = str(query.get("fields", "") or "")
+    if method == "POST" and not record_id:
+        compiled, record = service.create(collection, data, info)
+    elif method == "PUT" and not record_id:
+        compiled, record = _upsert(runtime, collection, data, info)
+    elif method == "PATCH" and record_id:
+        compiled, record = service.update(collection, record_id, data, info)
+    elif method == "DELETE" and record_id:
+        service.delete(collection, record_id, info)
+        return {"body": None, "status": 204}
+    else:
+        raise ApiError()
+    return {"body": service.present_record(compiled, record, info, expand, fields), "status": 200}
+
+
+def _upsert(runtime: Runtime, collection: str, data: dict[str, Any], info: RequestInfo) -> Any:
+    record_id = data.get("id")
+    if isinstance(record_id, str) and record_id:
+        try:
+            return runtime.records.update(collection, record_id, {k: v for k, v in data.items() if k != "id"}, info)
+        except NotFound:
+            pass
+    return runtime.records.create(collection, data, info)

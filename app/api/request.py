@@ -1,0 +1,119 @@
+"""Reading a request: the JSON or multipart body (with ``@jsonPayload``), and the ``RequestInfo``
+rules see (auth from the ``Authorization`` header, method, query, headers, body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from emmett import current
+
+from ..auth.session import load_auth, token_from_header
+from ..core.errors import BadRequest, PayloadTooLarge
+from ..core.rules.context import RequestInfo
+from ..runtime import Runtime
+
+INVALID_BODY = "Failed to load the submitted data due to invalid formatting."
+MAX_MULTIPART_FIELDS = 1000
+
+
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    __slots__ = ("content_type", "data", "filename")
+
+    def __init__(self, filename: str, content_type: str, data: bytes):
+        self.filename = filename
+        self.content_type = content_type
+        self.data = data
+
+
+class Body:
+    """The submitted data: field values, and uploaded files by field key."""
+
+    __slots__ = ("data", "files")
+
+    def __init__(self, data: dict[str, Any], files: dict[str, list[UploadedFile]] | None = None):
+        self.data = data
+        self.files = files or {}
+
+
+async def read_body(max_size: int) -> Body:
+    request = current.request
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return Body({})
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_size:
+        raise PayloadTooLarge()
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        return await _read_multipart()
+    raw = await request.body
+    if len(raw) > max_size:
+        raise PayloadTooLarge()
+    if content_type == "application/x-www-form-urlencoded":
+        from urllib.parse import parse_qs
+
+        try:
+            pairs = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_MULTIPART_FIELDS)
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest(INVALID_BODY) from None
+        return Body({k: v[0] if len(v) == 1 else v for k, v in pairs.items()})
+    if not raw.strip():
+        return Body({})
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest(INVALID_BODY) from None
+    if not isinstance(data, dict):
+        raise BadRequest(INVALID_BODY)
+    return Body(data)
+
+
+async def _read_multipart() -> Body:
+    request = current.request
+    params = await request.body_params
+    uploads = await request.files
+    if len(params) + len(uploads) > MAX_MULTIPART_FIELDS:
+        raise BadRequest("Too many multipart fields.")
+    data: dict[str, Any] = {}
+    payload = params.get("@jsonPayload")
+    if payload is not None:
+        for item in payload if isinstance(payload, list) else [payload]:
+            try:
+                parsed = orjson.loads(item)
+            except orjson.JSONDecodeError:
+                raise BadRequest(INVALID_BODY) from None
+            if not isinstance(parsed, dict):
+                raise BadRequest(INVALID_BODY)
+            data.update(parsed)
+    for key, value in params.items():
+        if key != "@jsonPayload":
+            data[key] = value
+    files: dict[str, list[UploadedFile]] = {}
+    for key, value in uploads.items():
+        for storage in value if isinstance(value, list) else [value]:
+            content = storage.read() if hasattr(storage, "read") else b""
+            files.setdefault(key, []).append(
+                UploadedFile(storage.filename or "", storage.content_type or "application/octet-stream", content)
+            )
+    return Body(data, files)
+
+
+def query_dict() -> dict[str, Any]:
+    return dict(current.request.query_params)
+
+
+async def request_info(runtime: Runtime, body: Body | None = None, context: str = "default") -> RequestInfo:
+    request = current.request
+    token = token_from_header(request.headers.get("authorization"))
+    auth = load_auth(runtime.db, runtime.registry, token) if token else None
+    return RequestInfo(
+        auth=auth,
+        method=request.method,
+        query=query_dict(),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body.data if body else {},
+        context=context,
+    )

@@ -1,0 +1,1 @@
+"""Collections: definitions (model), field types, validation, DDL, persistence and the schema cache."""

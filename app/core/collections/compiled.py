@@ -1,0 +1,90 @@
+"""A collection compiled for one dialect: its pyDAL table, column plan and read hot path.
+
+Compiling happens once per schema version, not per request. The pyDAL table maps every field to a
+pyDAL name (``f0``, ``f1``...) whose ``rname`` is the quoted real column, so collection and field
+names that clash with SQL or pyDAL reserved words (``select``, ``update``, ``_superusers``) work.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from pydal import Field as DalField
+
+from .indexes import quote
+from .model import Collection, Field
+
+_TABLE_COUNTER = itertools.count()
+
+Converter = Callable[[Any], Any] | None
+
+
+class CompiledCollection:
+    """Everything the records service needs about one collection, precomputed."""
+
+    def __init__(self, collection: Collection, dal: Any, dialect: str):
+        self.collection = collection
+        self.dialect = dialect
+        self.id = collection.id
+        self.name = collection.name
+        dal_fields = [
+            DalField(f"f{i}", f.kind.dal_type(f, dialect), rname=quote(f.name)) for i, f in enumerate(collection.fields)
+        ]
+        rowid = DalField("rowid_", "bigint", rname=quote("_rowid" if dialect == "postgres" else "rowid"))
+        primary = next(i for i, f in enumerate(collection.fields) if f.name == "id")
+        self.table = dal.define_table(
+            f"c{next(_TABLE_COUNTER)}",
+            *dal_fields,
+            rowid,
+            primarykey=[f"f{primary}"],
+            rname=quote(collection.name),
+            migrate=False,
+            redefine=True,
+        )
+        self.fields: dict[str, Field] = {f.name: f for f in collection.fields}
+        self.columns: dict[str, Any] = {f.name: self.table[f"f{i}"] for i, f in enumerate(collection.fields)}
+        self.rowid = self.table.rowid_
+        self.id_column = self.columns["id"]
+        self.visible = [f for f in collection.fields if not f.hidden]
+        self.visible_columns = [self.columns[f.name] for f in self.visible]
+        self.all_columns = [self.columns[f.name] for f in collection.fields]
+        placeholder = "%s" if dialect == "postgres" else "?"
+        self.get_sql = (
+            f"SELECT {', '.join(c.sqlsafe for c in self.visible_columns)} FROM {quote(collection.name)} "
+            f"WHERE {self.id_column.sqlsafe} = {placeholder}"
+        )
+        self.wire_plan = self._wire_plan(self.visible)
+        self.relations = [f for f in collection.fields if f.type == "relation"]
+
+    def _wire_plan(self, fields: list[Field]) -> list[tuple[str, int, Converter]]:
+        """(key, column index or -1 for a constant, converter) in PocketBase's sorted key order."""
+        plan: list[tuple[str, int, Converter]] = [("collectionId", -1, None), ("collectionName", -2, None)]
+        for index, field in enumerate(fields):
+            plan.append((field.name, index, field.kind.db_to_wire(field, self.dialect)))
+        plan.sort(key=lambda item: item[0])
+        return plan
+
+    def row_to_wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """A row of ``visible_columns`` as the JSON object the API sends."""
+        out: dict[str, Any] = {}
+        for key, index, convert in self.wire_plan:
+            if index < 0:
+                out[key] = self.id if index == -1 else self.name
+            elif convert is None:
+                out[key] = row[index]
+            else:
+                out[key] = convert(row[index])
+        return out
+
+    def row_to_python(self, row: tuple[Any, ...], fields: list[Field]) -> dict[str, Any]:
+        """A row of the given fields' columns as python values (for writes, hooks and rules)."""
+        return {f.name: f.kind.from_db(f, value, self.dialect) for f, value in zip(fields, row, strict=True)}
+
+    def python_to_wire(self, data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"collectionId": self.id, "collectionName": self.name}
+        for field in self.visible:
+            if field.name in data:
+                out[field.name] = field.kind.to_wire(field, data[field.name])
+        return dict(sorted(out.items()))

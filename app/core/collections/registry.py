@@ -1,0 +1,135 @@
+"""The schema cache: every collection compiled once per schema version, per process.
+
+Many processes (Granian workers, Lambda instances) serve the same database. A schema change bumps a
+token in ``_params``; each process re-reads that token at most once per ``ttl`` seconds and reloads
+when it changed, so a change made by one process is seen by the others within a second. A statement
+that still meets a stale schema raises ``SchemaMismatch``; the API reloads and retries once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from ...db.sql import where
+from ...db import Database
+from .compiled import CompiledCollection
+from .model import Collection, collection_from_json
+from .tables import SCHEMA_VERSION_KEY, bootstrap, internal_tables, is_missing_table_error
+
+log = logging.getLogger("emmettbase.schema")
+
+
+class Registry:
+    def __init__(self, db: Database, ttl: float = 1.0):
+        self.db = db
+        self.ttl = ttl
+        self.internal = internal_tables(db.dal)
+        self._by_key: dict[str, CompiledCollection] = {}
+        self._ordered: list[CompiledCollection] = []
+        self._version: str | None = None
+        self._checked_at = 0.0
+        self._lock = threading.RLock()
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def get(self, name_or_id: str) -> CompiledCollection | None:
+        self.ensure_fresh()
+        found = self._by_key.get(name_or_id)
+        if found is None:
+            found = self._by_key.get("lower:" + name_or_id.lower())
+        return found
+
+    def get_after_miss(self, name_or_id: str) -> CompiledCollection | None:
+        """Like ``get``, but a miss forces a version check first (the collection may be brand new)."""
+        found = self.get(name_or_id)
+        if found is None and self.refresh(force=True):
+            found = self.get(name_or_id)
+        return found
+
+    def collection(self, name_or_id: str) -> Collection | None:
+        compiled = self.get(name_or_id)
+        return compiled.collection if compiled else None
+
+    def all(self) -> list[CompiledCollection]:
+        self.ensure_fresh()
+        return list(self._ordered)
+
+    def __iter__(self) -> Iterator[CompiledCollection]:
+        return iter(self.all())
+
+    def references_to(self, collection_id: str) -> list[tuple[CompiledCollection, Any]]:
+        """(collection, relation field) pairs pointing at ``collection_id``, sorted by collection name."""
+        refs = []
+        for compiled in sorted(self.all(), key=lambda c: c.name):
+            for field in compiled.relations:
+                if field.opt("collectionId") == collection_id:
+                    refs.append((compiled, field))
+        return refs
+
+    # -- freshness ----------------------------------------------------------------------------
+
+    def ensure_fresh(self) -> None:
+        if self._version is None or time.time() - self._checked_at > self.ttl:
+            self.refresh()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reload when the stored version differs from ours; True when a reload happened."""
+        with self._lock:
+            if self._version is not None and not force and time.time() - self._checked_at <= self.ttl:
+                return False
+            stored = self._stored_version()
+            self._checked_at = time.time()
+            if stored is not None and stored == self._version:
+                return False
+            self._load()
+            return True
+
+    def invalidate(self) -> None:
+        """Forget the cached version (after a local change, or when a statement met a stale schema)."""
+        with self._lock:
+            self._version = None
+
+    def _stored_version(self) -> str | None:
+        params = self.internal.params
+        sql = where(params, params.key == SCHEMA_VERSION_KEY)._select(params.value)
+        try:
+            value = self.db.scalar(sql)
+        except Exception as exc:
+            if is_missing_table_error(exc):
+                return None
+            raise
+        return value
+
+    def _load(self) -> None:
+        table = self.internal.collections
+        sql = where(table)._select(table.definition, orderby=table.created | table.id)
+        # The version is read before the rows: a change landing in between makes the next check
+        # reload again, instead of leaving new rows cached under an old version.
+        try:
+            version = self._stored_version()
+            rows = self.db.fetchall(sql)
+        except Exception as exc:
+            if not is_missing_table_error(exc):
+                raise
+            version = None
+        if version is None:
+            log.info("first start: creating the system tables")
+            bootstrap(self.db, self.internal)
+            version = self._stored_version()
+            rows = self.db.fetchall(sql)
+        compiled: list[CompiledCollection] = []
+        for (definition,) in rows:
+            collection = collection_from_json(orjson.loads(definition))
+            compiled.append(CompiledCollection(collection, self.db.dal, self.db.dialect))
+        by_key: dict[str, CompiledCollection] = {}
+        for item in compiled:
+            by_key[item.id] = item
+            by_key[item.name] = item
+            by_key["lower:" + item.name.lower()] = item
+        self._by_key, self._ordered, self._version = by_key, compiled, version

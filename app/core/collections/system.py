@@ -1,0 +1,123 @@
+"""System collections and fields: what every collection type must contain, and the built-in ones.
+
+``_superusers`` exists from the first start (all rules locked). Auth collections carry the system
+fields ``password``, ``tokenKey``, ``email``, ``emailVisibility`` and ``verified``; every collection
+carries the ``id`` text primary key.
+"""
+
+from __future__ import annotations
+
+from .auth_options import default_auth_options
+from .model import Collection, Field
+
+SUPERUSERS = "_superusers"
+SUPERUSERS_ID = "pbc_3142635823"
+USERS_ID = "_pb_users_auth_"
+INTERNAL_TABLES = {"_collections", "_params", "_migrations", "_logs"}
+#: Record keys that can never be field names (they are part of every record's JSON).
+RESERVED_FIELD_NAMES = {
+    "null", "true", "false", "rowid", "oid", "_rowid_", "_rowid", "expand", "collectionId", "collectionName",
+}
+AUTH_SYSTEM_FIELDS = ("password", "tokenKey", "email", "emailVisibility", "verified")
+
+
+def id_field() -> Field:
+    return Field(
+        name="id",
+        type="text",
+        system=True,
+        required=True,
+        options={
+            "autogeneratePattern": "[a-z0-9]{15}",
+            "max": 15,
+            "min": 15,
+            "pattern": "^[a-z0-9]+$",
+            "primaryKey": True,
+        },
+    )
+
+
+def auth_system_fields() -> list[Field]:
+    return [
+        Field(name="password", type="password", system=True, hidden=True, required=True, options={"min": 8}),
+        Field(
+            name="tokenKey",
+            type="text",
+            system=True,
+            hidden=True,
+            required=True,
+            options={"autogeneratePattern": "[a-zA-Z0-9]{50}", "max": 60, "min": 30},
+        ),
+        Field(name="email", type="email", system=True, required=True),
+        Field(name="emailVisibility", type="bool", system=True),
+        Field(name="verified", type="bool", system=True),
+    ]
+
+
+def autodate_fields() -> list[Field]:
+    return [
+        Field(name="created", type="autodate", options={"onCreate": True, "onUpdate": False}),
+        Field(name="updated", type="autodate", options={"onCreate": True, "onUpdate": True}),
+    ]
+
+
+def auth_indexes(collection: Collection) -> list[str]:
+    name = collection.name
+    return [
+        f"CREATE UNIQUE INDEX idx_tokenKey_{collection.id} ON {name} (tokenKey)",
+        f"CREATE UNIQUE INDEX idx_email_{collection.id} ON {name} (email) WHERE email != ''",
+    ]
+
+
+def ensure_system_fields(collection: Collection) -> None:
+    """Add the system fields a collection of its type must have (missing ones only, in front)."""
+    required = [id_field()]
+    if collection.is_auth:
+        required += auth_system_fields()
+    missing = [f for f in required if collection.field(f.name) is None]
+    collection.fields = missing + collection.fields
+    if collection.is_auth:
+        if not collection.options:
+            collection.options = default_auth_options()
+        present = " ".join(collection.indexes)
+        for index in auth_indexes(collection):
+            marker = index.split(" ON ")[0].split()[-1]
+            if marker not in present:
+                collection.indexes.append(index)
+
+
+def superusers_collection() -> Collection:
+    collection = Collection(name=SUPERUSERS, type="auth", id=SUPERUSERS_ID, system=True)
+    collection.fields = [id_field(), *auth_system_fields(), *autodate_fields()]
+    collection.options = default_auth_options()
+    collection.options["authToken"]["duration"] = 86400
+    collection.indexes = auth_indexes(collection)
+    return collection
+
+
+def users_collection() -> Collection:
+    """PocketBase's default ``users`` auth collection (name and avatar on top of the system fields)."""
+    collection = Collection(name="users", type="auth", id=USERS_ID)
+    collection.fields = [
+        id_field(),
+        *auth_system_fields(),
+        Field(name="name", type="text", options={"max": 255}),
+        Field(
+            name="avatar",
+            type="file",
+            options={
+                "maxSelect": 1,
+                "mimeTypes": ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
+            },
+        ),
+        *autodate_fields(),
+    ]
+    collection.listRule = "id = @request.auth.id"
+    collection.viewRule = "id = @request.auth.id"
+    collection.createRule = ""
+    collection.updateRule = "id = @request.auth.id"
+    collection.deleteRule = "id = @request.auth.id"
+    collection.options = default_auth_options()
+    collection.options["authRule"] = ""
+    collection.indexes = auth_indexes(collection)
+    return collection

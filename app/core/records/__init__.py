@@ -1,0 +1,1 @@
+"""Records: the service behind the records API (CRUD, list, expand, fields, batch)."""

@@ -1,0 +1,113 @@
+"""List parameters (page, perPage, sort, skipTotal, filter, expand, fields) and the list queries.
+
+Parsing follows PocketBase's search provider: malformed numbers and booleans are a 400, ``page``
+below 1 becomes 1, ``perPage`` defaults to 30 and is capped at 1000, at most 8 sort fields.
+A page costs one SELECT with LIMIT/OFFSET and, unless ``skipTotal``, one ``COUNT(*)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadRequest, Forbidden
+
+if TYPE_CHECKING:
+    from ..collections.compiled import CompiledCollection
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 1000
+MAX_SORT_FIELDS = 8
+MAX_SORT_LENGTH = 1000
+_TRUE = {"1", "t", "true"}
+_FALSE = {"0", "f", "false", ""}
+
+
+@dataclass
+class ListParams:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    sort: str = ""
+    filter: str = ""
+    expand: str = ""
+    fields: str = ""
+    skip_total: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _one(query: dict[str, Any], key: str) -> str:
+    value = query.get(key, "")
+    if isinstance(value, list):
+        # A duplicated query key: the first value wins, as in PocketBase (Go's url.Values.Get).
+        value = value[0] if value else ""
+    return str(value)
+
+
+def _int(raw: str, name: str) -> int | None:
+    if raw.strip() == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid {name} value.") from None
+
+
+def parse_list_params(query: dict[str, Any]) -> ListParams:
+    params = ListParams(
+        sort=_one(query, "sort"),
+        filter=_one(query, "filter"),
+        expand=_one(query, "expand"),
+        fields=_one(query, "fields"),
+    )
+    page = _int(_one(query, "page"), "page")
+    per_page = _int(_one(query, "perPage"), "perPage")
+    params.page = page if page and page > 0 else 1
+    if per_page is None or per_page <= 0:
+        params.per_page = DEFAULT_PER_PAGE
+    else:
+        params.per_page = min(per_page, MAX_PER_PAGE)
+    skip = _one(query, "skipTotal").strip().lower()
+    if skip in _TRUE:
+        params.skip_total = True
+    elif skip not in _FALSE:
+        raise BadRequest("Invalid skipTotal value.")
+    return params
+
+
+def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve: Any = None) -> list[Any]:
+    """pyDAL order-by expressions for ``sort`` (``-created,title``, ``@random``, ``@rowid``).
+
+    ``resolve(compiled, name)`` resolves names that are not plain fields (relation paths); without
+    it such names are a 400.
+    """
+    if not sort.strip():
+        return []
+    if len(sort) > MAX_SORT_LENGTH:
+        raise BadRequest("The sort parameter is too long.")
+    parts = [p.strip() for p in sort.split(",") if p.strip()]
+    if len(parts) > MAX_SORT_FIELDS:
+        raise BadRequest(f"You can sort by at most {MAX_SORT_FIELDS} fields.")
+    order: list[Any] = []
+    for part in parts:
+        descending = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        if name == "@random":
+            order.append("<random>")
+            continue
+        if name == "@rowid":
+            column: Any = compiled.rowid
+        else:
+            field = compiled.fields.get(name)
+            if field is not None:
+                if field.hidden and not superuser:
+                    raise Forbidden("Only superusers can sort by hidden fields.")
+                column = compiled.columns[name]
+            elif resolve is not None:
+                column = resolve(compiled, name)
+            else:
+                raise BadRequest(f"Invalid sort field {name!r}.")
+        order.append(~column if descending else column)
+    return order

@@ -1,0 +1,281 @@
+"""The records service: list, view, create, update and delete, each in one database round of work.
+
+Reads go straight from rows to the JSON the API sends (``CompiledCollection.row_to_wire``); writes
+run in one transaction with their hooks, relation checks and cascades. Access decisions come from
+``Access`` only, and list/view/update/delete rules are part of the statements themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...db import Database, IntegrityViolation
+from ...db.sql import count_sql, where
+from ...tools.datetimes import now
+from ...tools.ids import generate_from_pattern
+from ..collections.compiled import CompiledCollection
+from ..collections.fields import PlainPassword
+from ..collections.registry import Registry
+from ..errors import BadRequest, NotFound
+from ..hooks import Hooks, RecordEvent
+from ..rules.access import Access
+from ..rules.context import RequestInfo
+from .auth_fields import apply_auth_rules
+from .expand import Item, expand_items, parse_expand, relation_values
+from .input import apply_input
+from .integrity import as_validation_error
+from .listing import ListParams, parse_sort
+from .projection import parse_fields, project
+from .relations import cascade_delete, missing_relations
+from .visibility import hide_private_fields
+
+MISSING_COLLECTION = "Missing collection context."
+MAX_ID_LENGTH = 255
+
+
+class RecordService:
+    def __init__(self, db: Database, registry: Registry, hooks: Hooks, access: Access):
+        self.db = db
+        self.registry = registry
+        self.hooks = hooks
+        self.access = access
+        #: Compiles a client ``filter`` into a pyDAL Query: (compiled, text, info) -> Query.
+        self.filter_compiler: Any = None
+        #: Resolves sort names that are not plain fields (relation paths): (compiled, name) -> column.
+        self.sort_resolver: Any = None
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def collection(self, key: str) -> CompiledCollection:
+        compiled = self.registry.get_after_miss(key)
+        if compiled is None:
+            raise NotFound(MISSING_COLLECTION)
+        return compiled
+
+    def _writable(self, key: str) -> CompiledCollection:
+        compiled = self.collection(key)
+        if compiled.collection.is_view:
+            raise BadRequest("Unsupported collection type.")
+        return compiled
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def list(self, key: str, params: ListParams, info: RequestInfo) -> dict[str, Any]:
+        compiled = self.collection(key)
+        query = self.access.rule_query(compiled, "list", info)
+        if params.filter.strip():
+            if self.filter_compiler is None:
+                raise BadRequest("Filtering is not available.")
+            client = self.filter_compiler(compiled, params.filter, info)
+            query = client if query is None else query & client
+        order = parse_sort(compiled, params.sort, info.is_superuser, self.sort_resolver)
+        select = where(compiled.table, query)._select(
+            *compiled.visible_columns,
+            orderby=order or None,
+            limitby=(params.offset, params.offset + params.per_page),
+        )
+        rows = self.db.fetchall(select)
+        if params.skip_total:
+            total = pages = -1
+        else:
+            total = int(self.db.scalar(count_sql(compiled.table, query)) or 0)
+            pages = math.ceil(total / params.per_page) if total else 0
+        items = self.present_rows(compiled, rows, info, params.expand, params.fields)
+        return {"items": items, "page": params.page, "perPage": params.per_page, "totalItems": total, "totalPages": pages}
+
+    def get(self, key: str, record_id: str, info: RequestInfo, expand: str = "", fields: str = "") -> dict[str, Any]:
+        compiled = self.collection(key)
+        rule = self.access.rule_query(compiled, "view", info)
+        if not _plausible_id(record_id):
+            raise NotFound()
+        if rule is None:
+            row = self.db.fetchone(compiled.get_sql, (record_id,))
+        else:
+            query = (compiled.id_column == record_id) & rule
+            row = self.db.fetchone(where(compiled.table, query)._select(*compiled.visible_columns))
+        if row is None:
+            raise NotFound()
+        return self.present_rows(compiled, [row], info, expand, fields)[0]
+
+    def present_rows(
+        self, compiled: CompiledCollection, rows: list[Any], info: RequestInfo, expand: str, fields: str
+    ) -> list[dict[str, Any]]:
+        tree = parse_expand(expand)
+        projection = parse_fields(fields)
+        wires = [compiled.row_to_wire(row) for row in rows]
+        for wire in wires:
+            hide_private_fields(compiled, wire, info)
+        if tree:
+            items = [Item(wire, relation_values(compiled, row)) for wire, row in zip(wires, rows, strict=True)]
+            expand_items(self, compiled, items, tree, info)
+        if projection:
+            return [project(wire, projection) for wire in wires]
+        return wires
+
+    def present_record(
+        self, compiled: CompiledCollection, record: dict[str, Any], info: RequestInfo, expand: str, fields: str
+    ) -> dict[str, Any]:
+        row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in compiled.visible)
+        wire = compiled.python_to_wire(record)
+        hide_private_fields(compiled, wire, info)
+        tree, projection = parse_expand(expand), parse_fields(fields)
+        if tree:
+            expand_items(self, compiled, [Item(wire, relation_values(compiled, row))], tree, info)
+        return project(wire, projection) if projection else wire
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def create(self, key: str, data: dict[str, Any], info: RequestInfo) -> tuple[CompiledCollection, dict[str, Any]]:
+        compiled = self._writable(key)
+        self.access.ensure_unlocked(compiled, "create", info)
+        record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
+        changed, errors = apply_input(compiled, record, data, is_new=True, privileged=info.is_superuser)
+        if compiled.collection.is_auth:
+            errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
+        self._fill_generated(compiled, record, is_new=True)
+        errors = self._validate(compiled, record, True, errors)
+        errors.update(missing_relations(self, compiled, record, _unchecked(compiled.collection.fields, errors)))
+        if errors:
+            raise BadRequest("Failed to create record.", errors)
+        event = RecordEvent("create", compiled, record, auth=info.auth)
+        try:
+            with self.db.transaction() as tx:
+                if self.hooks.has("create", "before"):
+                    self.hooks.run(event, "before")
+                    self._revalidate(compiled, record, True, "Failed to create record.")
+                tx.execute(compiled.table._insert(**self._db_values(compiled, record, record.keys())))
+                self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
+                self.hooks.run(event, "after")
+                tx.on_commit(lambda: self.hooks.run_after_commit(event))
+        except IntegrityViolation as exc:
+            raise as_validation_error(exc, list(compiled.fields), "Failed to create record.") from None
+        return compiled, _public(record)
+
+    def update(
+        self, key: str, record_id: str, data: dict[str, Any], info: RequestInfo
+    ) -> tuple[CompiledCollection, dict[str, Any]]:
+        compiled = self._writable(key)
+        rule = self.access.rule_query(compiled, "update", info)
+        if not _plausible_id(record_id):
+            raise NotFound()
+        try:
+            with self.db.transaction() as tx:
+                original = self._load_for_write(compiled, record_id, rule)
+                record = dict(original)
+                changed, errors = apply_input(compiled, record, data, is_new=False, privileged=info.is_superuser)
+                if compiled.collection.is_auth:
+                    errors.update(apply_auth_rules(compiled, record, original, data, changed, info))
+                if record["id"] != original["id"]:
+                    errors["id"] = {"code": "validation_pk_change", "message": "The record primary key cannot be changed."}
+                self._fill_generated(compiled, record, is_new=False)
+                errors = self._validate(compiled, record, False, errors)
+                changed_fields = [f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)]
+                errors.update(missing_relations(self, compiled, record, _unchecked(changed_fields, errors)))
+                if errors:
+                    raise BadRequest("Failed to update record.", errors)
+                event = RecordEvent("update", compiled, record, original=original, auth=info.auth)
+                if self.hooks.has("update", "before"):
+                    self.hooks.run(event, "before")
+                    self._revalidate(compiled, record, False, "Failed to update record.")
+                    changed_fields = [f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)]
+                if changed_fields:
+                    values = self._db_values(compiled, record, [f.name for f in changed_fields])
+                    query = compiled.id_column == record_id
+                    if rule is not None:
+                        query = query & rule
+                    if tx.execute(where(compiled.table, query)._update(**values)).rowcount == 0:
+                        raise NotFound()
+                self.hooks.run(event, "after")
+                tx.on_commit(lambda: self.hooks.run_after_commit(event))
+        except IntegrityViolation as exc:
+            raise as_validation_error(exc, list(compiled.fields), "Failed to update record.") from None
+        return compiled, _public(record)
+
+    def delete(self, key: str, record_id: str, info: RequestInfo) -> None:
+        compiled = self._writable(key)
+        rule = self.access.rule_query(compiled, "delete", info)
+        if not _plausible_id(record_id):
+            raise NotFound()
+        with self.db.transaction():
+            record = self._load_for_write(compiled, record_id, rule)
+            self.delete_loaded(compiled, record, info, rule)
+
+    def delete_loaded(
+        self, compiled: CompiledCollection, record: dict[str, Any], info: RequestInfo, rule: Any = None, depth: int = 0
+    ) -> None:
+        """Delete a record already read in the current transaction, with hooks and cascades."""
+        event = RecordEvent("delete", compiled, record, auth=info.auth)
+        self.hooks.run(event, "before")
+        cascade_delete(self, compiled, record, info, depth)
+        query = compiled.id_column == record["id"]
+        if rule is not None:
+            query = query & rule
+        if self.db.execute(where(compiled.table, query)._delete()).rowcount == 0:
+            raise NotFound()
+        self.hooks.run(event, "after")
+        self.db.on_commit(lambda: self.hooks.run_after_commit(event))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _load_for_write(self, compiled: CompiledCollection, record_id: str, rule: Any) -> dict[str, Any]:
+        query = compiled.id_column == record_id
+        if rule is not None:
+            query = query & rule
+        sql = where(compiled.table, query)._select(
+            *compiled.all_columns, for_update=self.db.dialect == "postgres"
+        )
+        row = self.db.fetchone(sql)
+        if row is None:
+            raise NotFound()
+        return compiled.row_to_python(row, compiled.collection.fields)
+
+    def _exists(self, compiled: CompiledCollection, record_id: str, query: Any) -> bool:
+        sql = where(compiled.table, (compiled.id_column == record_id) & query)._select(compiled.id_column)
+        return self.db.fetchone(sql) is not None
+
+    def _fill_generated(self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool) -> None:
+        stamp = now()
+        for f in compiled.collection.fields:
+            if f.type == "autodate":
+                if f.opt("onCreate" if is_new else "onUpdate"):
+                    record[f.name] = stamp
+            elif f.type == "text" and is_new and not record.get(f.name) and f.opt("autogeneratePattern"):
+                record[f.name] = generate_from_pattern(f.opt("autogeneratePattern"))
+
+    def _validate(self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, errors: dict[str, Any]) -> dict[str, Any]:
+        for f in compiled.collection.fields:
+            if f.name in errors:
+                continue
+            problem = f.kind.validate(f, record.get(f.name), is_new)
+            if problem:
+                errors[f.name] = problem
+        return errors
+
+    def _revalidate(self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, message: str) -> None:
+        """Validate again after ``before`` hooks, which may have changed the record."""
+        errors = self._validate(compiled, record, is_new, {})
+        errors.update(missing_relations(self, compiled, record, _unchecked(compiled.relations, errors)))
+        if errors:
+            raise BadRequest(message, errors)
+
+    def _db_values(self, compiled: CompiledCollection, record: dict[str, Any], names: Any) -> dict[str, Any]:
+        dialect = self.db.dialect
+        values = {}
+        for name in names:
+            f = compiled.fields[name]
+            values[compiled.columns[name].name] = f.kind.to_db(f, record[name], dialect)
+        return values
+
+
+def _unchecked(fields: list[Any], errors: dict[str, Any]) -> list[Any]:
+    return [f for f in fields if f.name not in errors]
+
+
+def _plausible_id(record_id: str) -> bool:
+    return bool(record_id) and len(record_id) <= MAX_ID_LENGTH and "\x00" not in record_id
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without plain passwords (they were hashed on the way to the database)."""
+    return {k: ("" if isinstance(v, PlainPassword) else v) for k, v in record.items()}

@@ -1,0 +1,1 @@
+"""API rules: the request context rules see, and the single access decision point."""

@@ -1,0 +1,1 @@
+"""Generic helpers with no knowledge of collections, records or HTTP."""
