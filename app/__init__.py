@@ -13,6 +13,19 @@ from .settings import Settings
 __version__ = "0.1.0"
 
 
+def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> Any:
+    """The domain services over the chosen adapters, without the HTTP layer (used by the CLI)."""
+    from .db import Database
+    from .runtime import Runtime
+    from .web import new_emmett_app
+
+    emmett_app = emmett_app or new_emmett_app()
+    db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
+    if ports:
+        raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
+    return Runtime(settings=settings, db=db)
+
+
 def create_app(settings: Settings | None = None, **ports: Any) -> Any:
     """Build the Emmett app.
 
@@ -21,18 +34,13 @@ def create_app(settings: Settings | None = None, **ports: Any) -> Any:
     Emmett module under ``/api`` whose pipe turns errors into PocketBase envelopes).
     """
     from .api import mount
-    from .db import Database
-    from .runtime import Runtime
     from .web import new_emmett_app
 
     settings = settings or Settings.from_env()
     emmett_app = new_emmett_app()
     emmett_app.config.request_max_content_length = settings.max_body_size
     emmett_app.config.request_multipart_max_size = settings.max_body_size
-    db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
-    if ports:
-        raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
-    runtime = Runtime(settings=settings, db=db)
+    runtime = build_runtime(settings, emmett_app, **ports)
     emmett_app.runtime = runtime
     emmett_app.api_module = mount(emmett_app, runtime)
     return emmett_app

@@ -62,5 +62,121 @@ def serve(http: str | None, data_dir: str | None, dev: bool | None, workers: int
     run(settings)
 
 
+_DIR_OPTION = click.option("--dir", "data_dir", default=None, help="Data directory [default: ./pb_data].")
+
+
+def _runtime(data_dir: str | None) -> Any:
+    from . import build_runtime
+
+    settings = _settings_from(None, data_dir, None, None)
+    os.makedirs(settings.data_path, exist_ok=True)
+    return build_runtime(settings)
+
+
+def _fail_on_api_error(action: str, run: Any) -> Any:
+    from .core.errors import ApiError
+
+    try:
+        return run()
+    except ApiError as exc:
+        details = "; ".join(f"{k}: {v.get('message', v) if isinstance(v, dict) else v}" for k, v in exc.data.items())
+        raise click.ClickException(f"Failed to {action}: {exc.message}" + (f" ({details})" if details else "")) from None
+
+
+@main.group()
+def superuser() -> None:
+    """Manage superuser accounts (works before or after the first serve)."""
+
+
+@superuser.command("create")
+@click.argument("email")
+@click.argument("password")
+@_DIR_OPTION
+def superuser_create(email: str, password: str, data_dir: str | None) -> None:
+    """Create a superuser."""
+    from .core.superusers import create_superuser
+
+    runtime = _runtime(data_dir)
+    _fail_on_api_error("create superuser", lambda: create_superuser(runtime.records, email, password))
+    click.echo(f'Successfully saved superuser "{email}"!')
+
+
+@superuser.command("update")
+@click.argument("email")
+@click.argument("password")
+@_DIR_OPTION
+def superuser_update(email: str, password: str, data_dir: str | None) -> None:
+    """Change a superuser's password (every token it had is revoked)."""
+    from .core.superusers import update_superuser
+
+    runtime = _runtime(data_dir)
+    _fail_on_api_error("update superuser", lambda: update_superuser(runtime.records, email, password))
+    click.echo(f'Successfully changed superuser "{email}" password!')
+
+
+@superuser.command("upsert")
+@click.argument("email")
+@click.argument("password")
+@_DIR_OPTION
+def superuser_upsert(email: str, password: str, data_dir: str | None) -> None:
+    """Create a superuser, or set its password when it exists."""
+    from .core.superusers import upsert_superuser
+
+    runtime = _runtime(data_dir)
+    _fail_on_api_error("upsert superuser", lambda: upsert_superuser(runtime.records, email, password))
+    click.echo(f'Successfully saved superuser "{email}"!')
+
+
+@superuser.command("delete")
+@click.argument("email")
+@_DIR_OPTION
+def superuser_delete(email: str, data_dir: str | None) -> None:
+    """Delete a superuser."""
+    from .core.superusers import delete_superuser
+
+    runtime = _runtime(data_dir)
+    _fail_on_api_error("delete superuser", lambda: delete_superuser(runtime.records, email))
+    click.echo(f'Successfully deleted superuser "{email}"!')
+
+
+@main.group()
+def collections() -> None:
+    """Export and import collection definitions (PocketBase's JSON format)."""
+
+
+@collections.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@_DIR_OPTION
+def collections_export(file: str, data_dir: str | None) -> None:
+    """Write every collection definition to FILE ('-' for stdout)."""
+    import orjson
+
+    runtime = _runtime(data_dir)
+    payload = orjson.dumps([c.to_json() for c in runtime.collections.all()], option=orjson.OPT_INDENT_2)
+    with click.open_file(file, "wb") as out:
+        out.write(payload + b"\n")
+    if file != "-":
+        click.echo(f"Exported {len(runtime.collections.all())} collections to {file}.")
+
+
+@collections.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--delete-missing", is_flag=True, help="Delete collections (and their records) not in FILE.")
+@_DIR_OPTION
+def collections_import(file: str, delete_missing: bool, data_dir: str | None) -> None:
+    """Create or update the collections defined in FILE (a list, or {"collections": [...]})."""
+    import orjson
+
+    with click.open_file(file, "rb") as source:
+        try:
+            data = orjson.loads(source.read())
+        except orjson.JSONDecodeError as exc:
+            raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+    items = data.get("collections") if isinstance(data, dict) else data
+    runtime = _runtime(data_dir)
+    _fail_on_api_error("import collections", lambda: runtime.collections.import_(items, delete_missing))
+    click.echo(f"Imported {len(items)} collections.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

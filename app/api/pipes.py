@@ -14,7 +14,7 @@ from emmett.pipeline import Pipe
 from emmett_core.http.response import HTTPResponse
 
 from ..core.errors import GENERIC_MESSAGE, ApiError, InternalError, PayloadTooLarge, ServiceUnavailable
-from ..db.errors import DatabaseUnavailable
+from ..db.errors import DatabaseUnavailable, SchemaMismatch
 from .cors import Cors
 from .responses import error_response
 
@@ -57,13 +57,21 @@ class ApiPipe(Pipe):
 
     output = "http"
 
-    def __init__(self, cors: Cors, dev: bool = False):
+    def __init__(self, cors: Cors, dev: bool = False, registry: Any = None):
         self.cors = cors
         self.dev = dev
+        self.registry = registry
 
     async def pipe(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
         try:
-            response = await next_pipe(**kwargs)
+            try:
+                response = await next_pipe(**kwargs)
+            except SchemaMismatch:
+                # Another process changed the schema since our cache was checked: reload, retry once.
+                if self.registry is None:
+                    raise
+                self.registry.invalidate()
+                response = await next_pipe(**kwargs)
         except Exception as exc:
             response = error_response(to_api_error(exc, self.dev))
         self.cors.apply(current.request.headers.get("origin"), response._headers)

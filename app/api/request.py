@@ -4,6 +4,7 @@ rules see (auth from the ``Authorization`` header, method, query, headers, body)
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -39,8 +40,22 @@ class Body:
         self.files = files or {}
 
 
+# The body can be read from the server only once; a handler that runs again (the API pipe retries
+# once after a schema reload) must get the same parsed body. Keyed by the request object.
+_BODY_CACHE: ContextVar[tuple[int, Body] | None] = ContextVar("emmettbase_body", default=None)
+
+
 async def read_body(max_size: int) -> Body:
     request = current.request
+    cached = _BODY_CACHE.get()
+    if cached is not None and cached[0] == id(request):
+        return cached[1]
+    body = await _read_body(request, max_size)
+    _BODY_CACHE.set((id(request), body))
+    return body
+
+
+async def _read_body(request: Any, max_size: int) -> Body:
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return Body({})
     length = request.headers.get("content-length")
@@ -48,7 +63,7 @@ async def read_body(max_size: int) -> Body:
         raise PayloadTooLarge()
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        return await _read_multipart()
+        return await _read_multipart(request)
     raw = await request.body
     if len(raw) > max_size:
         raise PayloadTooLarge()
@@ -71,8 +86,7 @@ async def read_body(max_size: int) -> Body:
     return Body(data)
 
 
-async def _read_multipart() -> Body:
-    request = current.request
+async def _read_multipart(request: Any) -> Body:
     params = await request.body_params
     uploads = await request.files
     if len(params) + len(uploads) > MAX_MULTIPART_FIELDS:

@@ -69,10 +69,11 @@ class RecordService:
                 raise BadRequest("Filtering is not available.")
             client = self.filter_compiler(compiled, params.filter, info)
             query = client if query is None else query & client
-        order = parse_sort(compiled, params.sort, info.is_superuser, self.sort_resolver)
+        # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
+        order = parse_sort(compiled, params.sort, info.is_superuser, self.sort_resolver) or [compiled.rowid]
         select = where(compiled.table, query)._select(
             *compiled.visible_columns,
-            orderby=order or None,
+            orderby=order,
             limitby=(params.offset, params.offset + params.per_page),
         )
         rows = self.db.fetchall(select)
@@ -138,7 +139,7 @@ class RecordService:
         errors.update(missing_relations(self, compiled, record, _unchecked(compiled.collection.fields, errors)))
         if errors:
             raise BadRequest("Failed to create record.", errors)
-        event = RecordEvent("create", compiled, record, auth=info.auth)
+        event = RecordEvent("create", compiled, record, auth=info.auth, extra={"input": data})
         try:
             with self.db.transaction() as tx:
                 if self.hooks.has("create", "before"):
@@ -174,7 +175,7 @@ class RecordService:
                 errors.update(missing_relations(self, compiled, record, _unchecked(changed_fields, errors)))
                 if errors:
                     raise BadRequest("Failed to update record.", errors)
-                event = RecordEvent("update", compiled, record, original=original, auth=info.auth)
+                event = RecordEvent("update", compiled, record, original=original, auth=info.auth, extra={"input": data})
                 if self.hooks.has("update", "before"):
                     self.hooks.run(event, "before")
                     self._revalidate(compiled, record, False, "Failed to update record.")
