@@ -1,13 +1,17 @@
 # EmmettBase developer commands. `make serve` and `make test` create .venv and install what is
-# missing first, so both work on a fresh clone with nothing but python3 (>= 3.11) on the PATH.
+# missing first, so both work on a fresh clone with nothing but python3 (>= 3.11) on the PATH
+# (and, for `make test`, Node 20 with npm: the JS SDK end-to-end test installs its locked deps).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The PocketBase JS SDK used by tests/e2e/test_js_sdk.py, installed from its lockfile.
+JS_DIR := tests/e2e/js
+JS_DEPS := $(JS_DIR)/node_modules/.package-lock.json
 
-.PHONY: serve test lint bench-cold-start clean
+.PHONY: serve test js-deps lint bench-cold-start clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +23,14 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/emmettbase serve $(ARGS)
 
-test: $(STAMP)
+# npm writes node_modules/.package-lock.json on every install: reinstall when the lockfile is newer.
+$(JS_DEPS): $(JS_DIR)/package-lock.json $(JS_DIR)/package.json
+	cd $(JS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+js-deps: $(JS_DEPS)
+
+test: $(STAMP) $(JS_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -32,4 +43,4 @@ bench-cold-start: $(STAMP)
 	$(BIN)/python -m tests.bench.cold_start
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(JS_DIR)/node_modules

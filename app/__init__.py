@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, **ports: Any) -> Any:
 
     settings = settings or Settings.from_env()
     emmett_app = new_emmett_app()
-    emmett_app.config.request_max_content_length = settings.max_body_size
+    # Only the multipart limit is given to Emmett: its generic max_content_length check crashes on
+    # Granian's RSGI headers (emmett-core 1.4.6); app.api.request enforces the body size itself.
     emmett_app.config.request_multipart_max_size = settings.max_body_size
     runtime = build_runtime(settings, emmett_app, **ports)
     emmett_app.runtime = runtime
