@@ -23,7 +23,12 @@ def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> A
     db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
     if ports:
         raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
-    return Runtime(settings=settings, db=db)
+    runtime = Runtime(settings=settings, db=db)
+    if settings.modules:
+        from .modules import load_modules
+
+        load_modules(runtime)
+    return runtime
 
 
 def create_app(settings: Settings | None = None, **ports: Any) -> Any:

@@ -21,7 +21,9 @@ from .responses import JSON_TYPE, SECURITY_HEADERS, empty_response, json_bytes
 def mount(app: Any, runtime: Runtime) -> Any:
     """Register every endpoint group; returns the ``/api`` module (its pipe wraps each route)."""
     cors = Cors(runtime.settings.origins)
-    api = app.module(__name__, "api", url_prefix="/api", pipeline=[ApiPipe(cors, runtime.settings.dev, runtime.registry)])
+    api = app.module(
+        __name__, "api", url_prefix="/api", pipeline=[ApiPipe(cors, runtime.settings.dev, runtime.registry)]
+    )
     health.mount(api)
     collections.mount(api, runtime)
     records.mount(api, runtime)

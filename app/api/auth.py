@@ -33,13 +33,17 @@ def _dummy_hash() -> str:
 def auth_token(compiled: Any, record: dict[str, Any], refreshable: bool = True) -> str:
     options = compiled.collection.options
     key = signing_key(str(record["tokenKey"]), token_secret(options, "authToken"))
-    return issue(record["id"], compiled.id, "auth", key, token_duration(options, "authToken"), refreshable=refreshable)
+    return issue(
+        record["id"], compiled.id, "auth", key, token_duration(options, "authToken"), refreshable=refreshable
+    )
 
 
 def auth_response(runtime: Runtime, compiled: Any, record: dict[str, Any], info: RequestInfo) -> Any:
     viewer = RequestInfo(auth=AuthState(compiled, record), query=info.query)
     token = auth_token(compiled, record)
-    wire = runtime.records.present_record(compiled, record, viewer, _param(info, "expand"), _param(info, "fields"))
+    wire = runtime.records.present_record(
+        compiled, record, viewer, _param(info, "expand"), _param(info, "fields")
+    )
     return json_response({"record": wire, "token": token}, sort_keys=True)
 
 
@@ -57,7 +61,9 @@ def mount(api: Any, runtime: Runtime) -> None:
             raise BadRequest("The collection is not an auth collection.")
         return compiled
 
-    @api.route("/collections/<str:collection>/auth-with-password", name="auth_with_password", methods=["post"])
+    @api.route(
+        "/collections/<str:collection>/auth-with-password", name="auth_with_password", methods=["post"]
+    )
     async def auth_with_password(collection: str) -> Any:
         compiled = auth_collection(collection)
         options = compiled.collection.options
@@ -92,7 +98,9 @@ def mount(api: Any, runtime: Runtime) -> None:
         return auth_response(runtime, compiled, info.auth.record, info)
 
 
-def _find_by_identity(runtime: Runtime, compiled: Any, fields: list[str], identity: str) -> dict[str, Any] | None:
+def _find_by_identity(
+    runtime: Runtime, compiled: Any, fields: list[str], identity: str
+) -> dict[str, Any] | None:
     if len(identity) > 255 or "\x00" in identity:
         return None
     for name in fields:
@@ -109,7 +117,9 @@ def _find_by_identity(runtime: Runtime, compiled: Any, fields: list[str], identi
 def _store_new_hash(runtime: Runtime, compiled: Any, record: dict[str, Any], password: str) -> None:
     new_hash = hash_password(password)
     column = compiled.columns["password"]
-    runtime.db.execute(where(compiled.table, compiled.id_column == record["id"])._update(**{column.name: new_hash}))
+    runtime.db.execute(
+        where(compiled.table, compiled.id_column == record["id"])._update(**{column.name: new_hash})
+    )
     record["password"] = new_hash
 
 

@@ -32,7 +32,9 @@ def mount(api: Any, runtime: Runtime) -> None:
         info = await request_info(runtime, body)
         requests = body.data.get("requests")
         if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
-            raise BadRequest(FAILED, {"requests": {"code": "validation_required", "message": "Cannot be blank."}})
+            raise BadRequest(
+                FAILED, {"requests": {"code": "validation_required", "message": "Cannot be blank."}}
+            )
         limit = runtime.settings.batch_max_requests
         if len(requests) > limit:
             raise BadRequest(
@@ -45,7 +47,15 @@ def mount(api: Any, runtime: Runtime) -> None:
                 },
             )
         if body.files:
-            raise BadRequest(FAILED, {"requests": {"code": "validation_unsupported", "message": "File uploads are not supported yet."}})
+            raise BadRequest(
+                FAILED,
+                {
+                    "requests": {
+                        "code": "validation_unsupported",
+                        "message": "File uploads are not supported yet.",
+                    }
+                },
+            )
         results: list[dict[str, Any]] = []
         with runtime.db.transaction():
             for index, item in enumerate(requests):
@@ -68,8 +78,14 @@ def mount(api: Any, runtime: Runtime) -> None:
         return json_response(results)
 
 
-def _item_info(runtime: Runtime, item: dict[str, Any], base: RequestInfo, query: dict[str, Any]) -> RequestInfo:
-    headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()} if isinstance(item.get("headers"), dict) else {}
+def _item_info(
+    runtime: Runtime, item: dict[str, Any], base: RequestInfo, query: dict[str, Any]
+) -> RequestInfo:
+    headers = (
+        {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+        if isinstance(item.get("headers"), dict)
+        else {}
+    )
     auth = base.auth
     if "authorization" in headers:
         token = token_from_header(headers["authorization"])
@@ -115,7 +131,9 @@ def _upsert(runtime: Runtime, collection: str, data: dict[str, Any], info: Reque
     record_id = data.get("id")
     if isinstance(record_id, str) and record_id:
         try:
-            return runtime.records.update(collection, record_id, {k: v for k, v in data.items() if k != "id"}, info)
+            return runtime.records.update(
+                collection, record_id, {k: v for k, v in data.items() if k != "id"}, info
+            )
         except NotFound:
             pass
     return runtime.records.create(collection, data, info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Any
 
 from ..core.collections.model import Collection
@@ -22,8 +23,8 @@ def _sorted(collections: list[Collection], sort: str) -> list[Collection]:
     for part in reversed([p.strip() for p in sort.split(",") if p.strip()]):
         name = part.lstrip("+-")
         if name not in SORTABLE:
-            raise BadRequest(f"Invalid sort field {name!r}.")
-        collections = sorted(collections, key=lambda c, n=name: getattr(c, n), reverse=part.startswith("-"))
+            raise BadRequest(detail=f"Invalid sort field {name!r}.")
+        collections = sorted(collections, key=attrgetter(name), reverse=part.startswith("-"))
     return collections
 
 

@@ -30,6 +30,8 @@ _EMMETT_STATUS_MESSAGES = {
 def to_api_error(exc: BaseException, dev: bool) -> ApiError:
     """Map any exception a handler let through to the ApiError the client will see."""
     if isinstance(exc, ApiError):
+        if dev and exc.detail and exc.detail not in exc.message:
+            exc.message = f"{exc.message} ({exc.detail})"
         return exc
     if isinstance(exc, DatabaseUnavailable):
         log.warning("database unavailable: %s", exc)

@@ -20,7 +20,13 @@ def _param(info: Any, key: str) -> str:
 
 def refuse_uploads(body: Body) -> None:
     if body.files:
-        raise BadRequest(UPLOADS_NOT_SUPPORTED, {name: {"code": "validation_unsupported", "message": UPLOADS_NOT_SUPPORTED} for name in body.files})
+        raise BadRequest(
+            UPLOADS_NOT_SUPPORTED,
+            {
+                name: {"code": "validation_unsupported", "message": UPLOADS_NOT_SUPPORTED}
+                for name in body.files
+            },
+        )
 
 
 def mount(api: Any, runtime: Runtime) -> None:
@@ -31,7 +37,7 @@ def mount(api: Any, runtime: Runtime) -> None:
     async def records_list(collection: str) -> Any:
         info = await request_info(runtime)
         params = parse_list_params(info.query)
-        return json_response(service.list(collection, params, info), sort_keys=bool(params.expand))
+        return json_response(service.search(collection, params, info), sort_keys=bool(params.expand))
 
     @api.route("/collections/<str:collection>/records/<str:record_id>", name="records_view", methods=["get"])
     async def records_view(collection: str, record_id: str) -> Any:
@@ -48,9 +54,14 @@ def mount(api: Any, runtime: Runtime) -> None:
         info = await request_info(runtime, body)
         compiled, record = service.create(collection, body.data, info)
         expand = _param(info, "expand")
-        return json_response(service.present_record(compiled, record, info, expand, _param(info, "fields")), sort_keys=bool(expand))
+        return json_response(
+            service.present_record(compiled, record, info, expand, _param(info, "fields")),
+            sort_keys=bool(expand),
+        )
 
-    @api.route("/collections/<str:collection>/records/<str:record_id>", name="records_update", methods=["patch"])
+    @api.route(
+        "/collections/<str:collection>/records/<str:record_id>", name="records_update", methods=["patch"]
+    )
     async def records_update(collection: str, record_id: str) -> Any:
         service.collection(collection)
         body = await read_body(max_body)
@@ -58,9 +69,14 @@ def mount(api: Any, runtime: Runtime) -> None:
         info = await request_info(runtime, body)
         compiled, record = service.update(collection, record_id, body.data, info)
         expand = _param(info, "expand")
-        return json_response(service.present_record(compiled, record, info, expand, _param(info, "fields")), sort_keys=bool(expand))
+        return json_response(
+            service.present_record(compiled, record, info, expand, _param(info, "fields")),
+            sort_keys=bool(expand),
+        )
 
-    @api.route("/collections/<str:collection>/records/<str:record_id>", name="records_delete", methods=["delete"])
+    @api.route(
+        "/collections/<str:collection>/records/<str:record_id>", name="records_delete", methods=["delete"]
+    )
     async def records_delete(collection: str, record_id: str) -> Any:
         info = await request_info(runtime)
         service.delete(collection, record_id, info)

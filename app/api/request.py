@@ -110,7 +110,9 @@ async def _read_multipart(request: Any) -> Body:
         for storage in value if isinstance(value, list) else [value]:
             content = storage.read() if hasattr(storage, "read") else b""
             files.setdefault(key, []).append(
-                UploadedFile(storage.filename or "", storage.content_type or "application/octet-stream", content)
+                UploadedFile(
+                    storage.filename or "", storage.content_type or "application/octet-stream", content
+                )
             )
     return Body(data, files)
 

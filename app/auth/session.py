@@ -25,7 +25,12 @@ def token_from_header(value: str | None) -> str:
     return value
 
 
-def load_auth(db: Database, registry: Registry, token: str, token_type: str = "auth") -> AuthState | None:
+def load_auth(
+    db: Database,
+    registry: Registry,
+    token: str,
+    token_type: str = "auth",  # noqa: S107 - a token type, not a secret
+) -> AuthState | None:
     """The auth state for a valid token of ``token_type``; None when missing or invalid."""
     if not token or len(token) > 4096:
         return None
@@ -40,7 +45,9 @@ def load_auth(db: Database, registry: Registry, token: str, token_type: str = "a
     if record is None:
         return None
     secret_key = {"auth": "authToken", "file": "fileToken"}.get(token_type, token_type)
-    key = tokens.signing_key(str(record.get("tokenKey", "")), token_secret(compiled.collection.options, secret_key))
+    key = tokens.signing_key(
+        str(record.get("tokenKey", "")), token_secret(compiled.collection.options, secret_key)
+    )
     try:
         tokens.verify(token, key, token_type)
     except tokens.TokenError:

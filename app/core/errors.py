@@ -20,10 +20,13 @@ class ApiError(Exception):
         message: str | None = None,
         data: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        detail: str = "",
     ):
         self.message = message or self.default_message
         self.data: dict[str, Any] = data if data is not None else {}
         self.headers: dict[str, str] = headers or {}
+        #: why, for developers: shown only in ``--dev`` mode (PocketBase keeps ``data`` empty here)
+        self.detail = detail
         super().__init__(self.message)
 
     def envelope(self) -> dict[str, Any]:

@@ -15,7 +15,9 @@ SYSTEM = RequestInfo(context="system")
 
 def find_superuser(records: RecordService, email: str) -> dict[str, Any] | None:
     compiled = records.collection(SUPERUSERS)
-    sql = where(compiled.table, compiled.columns["email"] == email)._select(compiled.id_column, limitby=(0, 1))
+    sql = where(compiled.table, compiled.columns["email"] == email)._select(
+        compiled.id_column, limitby=(0, 1)
+    )
     row = records.db.fetchone(sql)
     return {"id": row[0]} if row else None
 
@@ -30,7 +32,9 @@ def update_superuser(records: RecordService, email: str, password: str) -> dict[
     found = find_superuser(records, email)
     if found is None:
         raise NotFound(f"Superuser {email!r} not found.")
-    _, record = records.update(SUPERUSERS, found["id"], {"password": password, "passwordConfirm": password}, SYSTEM)
+    _, record = records.update(
+        SUPERUSERS, found["id"], {"password": password, "passwordConfirm": password}, SYSTEM
+    )
     return record
 
 

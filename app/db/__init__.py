@@ -3,4 +3,11 @@
 from .database import Database, Transaction
 from .errors import DatabaseError, DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 
-__all__ = ["Database", "DatabaseError", "DatabaseUnavailable", "IntegrityViolation", "SchemaMismatch", "Transaction"]
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "IntegrityViolation",
+    "SchemaMismatch",
+    "Transaction",
+]

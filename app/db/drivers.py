@@ -139,7 +139,9 @@ def is_schema_mismatch(dialect: str, exc: BaseException) -> bool:
     """True when a statement failed on an unknown table or column."""
     if dialect == "sqlite":
         text = str(exc)
-        return isinstance(exc, sqlite3.OperationalError) and ("no such table" in text or "no such column" in text)
+        return isinstance(exc, sqlite3.OperationalError) and (
+            "no such table" in text or "no such column" in text
+        )
     import psycopg2.errors
 
     return isinstance(exc, psycopg2.errors.UndefinedTable | psycopg2.errors.UndefinedColumn)

@@ -61,7 +61,9 @@ def parse_index(text: str) -> IndexDef:
             raise IndexError_(f"Unsupported index column expression {part.strip()!r}.")
         cgroups = column.groups()
         columns.append(
-            IndexColumn(_ident(cgroups[0:4]), nocase=bool(cgroups[4]), desc=(cgroups[5] or "").upper() == "DESC")
+            IndexColumn(
+                _ident(cgroups[0:4]), nocase=bool(cgroups[4]), desc=(cgroups[5] or "").upper() == "DESC"
+            )
         )
     if not columns:
         raise IndexError_("The index has no columns.")
@@ -89,11 +91,16 @@ def render_index(index: IndexDef, table: str, dialect: str) -> str:
     parts = []
     for column in index.columns:
         if column.nocase:
-            expr = f"{quote(column.name)} COLLATE NOCASE" if dialect == "sqlite" else f"lower({quote(column.name)})"
+            expr = (
+                f"{quote(column.name)} COLLATE NOCASE"
+                if dialect == "sqlite"
+                else f"lower({quote(column.name)})"
+            )
         else:
             expr = quote(column.name)
         parts.append(expr + (" DESC" if column.desc else ""))
-    sql = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote(index.name)} ON {quote(table)} ({', '.join(parts)})"
+    unique = "UNIQUE " if index.unique else ""
+    sql = f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)} ({', '.join(parts)})"
     if index.where_not_empty:
         sql += f" WHERE {quote(index.where_not_empty)} != ''"
     return sql
@@ -102,7 +109,8 @@ def render_index(index: IndexDef, table: str, dialect: str) -> str:
 def format_index(index: IndexDef, table: str) -> str:
     """The PocketBase-style text stored in the collection definition."""
     cols = ", ".join(
-        f"`{c.name}`" + (" COLLATE NOCASE" if c.nocase else "") + (" DESC" if c.desc else "") for c in index.columns
+        f"`{c.name}`" + (" COLLATE NOCASE" if c.nocase else "") + (" DESC" if c.desc else "")
+        for c in index.columns
     )
     text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX `{index.name}` ON `{table}` ({cols})"
     if index.where_not_empty:

@@ -93,11 +93,11 @@ class Collection:
     system: bool = False
     fields: list[Field] = field(default_factory=list)
     indexes: list[str] = field(default_factory=list)
-    listRule: str | None = None  # noqa: N815 - PocketBase's JSON names
-    viewRule: str | None = None  # noqa: N815
-    createRule: str | None = None  # noqa: N815
-    updateRule: str | None = None  # noqa: N815
-    deleteRule: str | None = None  # noqa: N815
+    listRule: str | None = None
+    viewRule: str | None = None
+    createRule: str | None = None
+    updateRule: str | None = None
+    deleteRule: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     updated: str = ""
@@ -128,7 +128,8 @@ class Collection:
 
     def rule(self, name: str) -> str | None:
         if name in RULE_NAMES:
-            return getattr(self, name)  # type: ignore[no-any-return]
+            value: str | None = getattr(self, name)
+            return value
         value = self.options.get(name)
         return value if isinstance(value, str) else None
 

@@ -11,8 +11,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from ...db.sql import where
 from ...db import Database
+from ...db.sql import where
 from ...tools.datetimes import now
 from ..errors import BadRequest, NotFound
 from . import ddl
@@ -24,9 +24,16 @@ from .validate import validate_collection
 
 
 class CollectionStore:
-    def __init__(self, db: Database, registry: Registry):
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        rule_checker: Callable[[Collection], dict[str, Any]] | None = None,
+    ):
         self.db = db
         self.registry = registry
+        #: validates a definition's rule expressions; returns errors keyed by rule name
+        self.rule_checker = rule_checker
         #: called with (collection, tx) before a collection's records are truncated or dropped,
         #: so the records layer can cascade relations; set by the composition root.
         self.before_truncate: Callable[[Collection], None] | None = None
@@ -56,6 +63,7 @@ class CollectionStore:
         collection.system = False
         ensure_system_fields(collection)
         validate_collection(collection, None, self.registry.collection, self.all())
+        self._check_rules(collection, "Failed to create collection.")
         with self.db.transaction() as tx:
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
@@ -69,6 +77,7 @@ class CollectionStore:
         original = self.get(key)
         updated = merge_update(original, data)
         validate_collection(updated, original, self.registry.collection, self.all())
+        self._check_rules(updated, "Failed to update collection.")
         updated.updated = now()
         with self.db.transaction() as tx:
             for statement in ddl.alter_table(original, updated, self.db.dialect):
@@ -82,10 +91,10 @@ class CollectionStore:
         self.registry.refresh(force=True)
         collection = self.get(key)
         if collection.system:
-            raise BadRequest("Failed to delete collection.", {"system": _error("System collections can't be deleted.")})
-        dependants = [
-            c.name for c, _ in self.registry.references_to(collection.id) if c.id != collection.id
-        ]
+            raise BadRequest(
+                "Failed to delete collection.", {"system": _error("System collections can't be deleted.")}
+            )
+        dependants = [c.name for c, _ in self.registry.references_to(collection.id) if c.id != collection.id]
         if dependants:
             raise BadRequest(
                 "Failed to delete collection due to existing dependency.",
@@ -111,7 +120,9 @@ class CollectionStore:
     def import_(self, items: Any, delete_missing: bool = False) -> None:
         """Create or update every submitted collection in one transaction (PUT /api/collections/import)."""
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise BadRequest("Failed to import collections.", {"collections": _error("Must be a list of objects.")})
+            raise BadRequest(
+                "Failed to import collections.", {"collections": _error("Must be a list of objects.")}
+            )
         self.registry.refresh(force=True)
         current = {c.id: c for c in self.all()}
         by_name = {c.name.lower(): c for c in current.values()}
@@ -127,17 +138,25 @@ class CollectionStore:
                 else:
                     planned.append((original, merge_update(original, data)))
             except BadRequest as exc:
-                raise BadRequest("Failed to import collections.", {"collections": {str(position): exc.data}}) from None
+                raise BadRequest(
+                    "Failed to import collections.", {"collections": {str(position): exc.data}}
+                ) from None
         imported_ids = {new.id for _, new in planned}
-        removed = [c for c in current.values() if delete_missing and c.id not in imported_ids and not c.system]
-        final = [new for _, new in planned] + [c for c in current.values() if c.id not in imported_ids and c not in removed]
+        removed = [
+            c for c in current.values() if delete_missing and c.id not in imported_ids and not c.system
+        ]
+        final = [new for _, new in planned] + [
+            c for c in current.values() if c.id not in imported_ids and c not in removed
+        ]
         lookup = {c.id: c for c in final}
         for position, (original, new) in enumerate(planned):
             others = [c for c in final if c is not new]
             try:
                 validate_collection(new, original, lookup.get, others)
             except BadRequest as exc:
-                raise BadRequest("Failed to import collections.", {"collections": {str(position): exc.data}}) from None
+                raise BadRequest(
+                    "Failed to import collections.", {"collections": {str(position): exc.data}}
+                ) from None
         with self.db.transaction() as tx:
             for original, new in planned:
                 if original is None:
@@ -154,6 +173,13 @@ class CollectionStore:
                 tx.execute(where(table, table.id == collection.id)._delete())
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
+
+    def _check_rules(self, collection: Collection, message: str) -> None:
+        if self.rule_checker is None:
+            return
+        errors = self.rule_checker(collection)
+        if errors:
+            raise BadRequest(message, errors)
 
     def _write_definition(self, tx: Any, collection: Collection) -> None:
         table = self.registry.internal.collections

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from pydal import Field as DalField
 
-from ...db.sql import where
 from ...db import Database, DatabaseError, SchemaMismatch, Transaction
+from ...db.sql import where
 from ...tools.datetimes import now
 from ...tools.ids import random_string
 from . import ddl
@@ -62,8 +62,8 @@ def internal_tables(dal: Any) -> InternalTables:
 
 
 SYSTEM_DDL = [
-    'CREATE TABLE IF NOT EXISTS "_params" ("key" TEXT PRIMARY KEY NOT NULL, "value" TEXT DEFAULT \'\' NOT NULL, '
-    '"updated" TEXT DEFAULT \'\' NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "_params" ("key" TEXT PRIMARY KEY NOT NULL, '
+    "\"value\" TEXT DEFAULT '' NOT NULL, \"updated\" TEXT DEFAULT '' NOT NULL)",
     'CREATE TABLE IF NOT EXISTS "_collections" ("id" TEXT PRIMARY KEY NOT NULL, "name" TEXT NOT NULL, '
     '"type" TEXT NOT NULL, "definition" TEXT NOT NULL, "created" TEXT NOT NULL, "updated" TEXT NOT NULL)',
     'CREATE UNIQUE INDEX IF NOT EXISTS "_collections_name_idx" ON "_collections" (lower("name"))',
@@ -82,7 +82,9 @@ def bump_version(tx: Transaction, internal: InternalTables) -> None:
         tx.execute(params._insert(key=SCHEMA_VERSION_KEY, value=token, updated=now()))
 
 
-def insert_collection(tx: Transaction, dialect: str, internal: InternalTables, collection: Collection) -> None:
+def insert_collection(
+    tx: Transaction, dialect: str, internal: InternalTables, collection: Collection
+) -> None:
     """Create the table and store the definition (in the caller's transaction)."""
     stamp = now()
     collection.created = collection.created or stamp

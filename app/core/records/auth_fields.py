@@ -51,9 +51,13 @@ def apply_auth_rules(
         from ...auth.passwords import verify_password
 
         if not old or not verify_password(old, str(original.get("password") or "")):  # type: ignore[union-attr]
-            errors["oldPassword"] = field_error("validation_invalid_old_password", "Missing or invalid old password.")
+            errors["oldPassword"] = field_error(
+                "validation_invalid_old_password", "Missing or invalid old password."
+            )
 
     if not is_new and not errors and (plain or record.get("email") != original.get("email")):  # type: ignore[union-attr]
         token_field = compiled.fields["tokenKey"]
-        record["tokenKey"] = generate_from_pattern(token_field.opt("autogeneratePattern") or "[a-zA-Z0-9]{50}")
+        record["tokenKey"] = generate_from_pattern(
+            token_field.opt("autogeneratePattern") or "[a-zA-Z0-9]{50}"
+        )
     return errors

@@ -63,7 +63,14 @@ def relation_values(compiled: CompiledCollection, row: tuple[Any, ...]) -> dict[
     return out
 
 
-def expand_items(service: RecordService, compiled: CompiledCollection, items: list[Item], tree: dict[str, Any], info: Any, depth: int = 1) -> None:
+def expand_items(
+    service: RecordService,
+    compiled: CompiledCollection,
+    items: list[Item],
+    tree: dict[str, Any],
+    info: Any,
+    depth: int = 1,
+) -> None:
     for item in items:
         item.wire.setdefault("expand", {})
     if not items or depth > MAX_DEPTH:
@@ -78,7 +85,9 @@ def expand_items(service: RecordService, compiled: CompiledCollection, items: li
             expand_items(service, target, child_items, subtree, info, depth + 1)
 
 
-def _fetch(service: RecordService, target: CompiledCollection, query: Any, info: Any, limit: int | None = None) -> list[Item]:
+def _fetch(
+    service: RecordService, target: CompiledCollection, query: Any, info: Any, limit: int | None = None
+) -> list[Item]:
     rule = service.access.expand_query(target, info)
     if rule is False:
         return []
@@ -95,7 +104,9 @@ def _fetch(service: RecordService, target: CompiledCollection, query: Any, info:
     return items
 
 
-def _expand_forward(service: RecordService, compiled: CompiledCollection, items: list[Item], key: str, info: Any) -> tuple[CompiledCollection, list[Item]] | None:
+def _expand_forward(
+    service: RecordService, compiled: CompiledCollection, items: list[Item], key: str, info: Any
+) -> tuple[CompiledCollection, list[Item]] | None:
     field_def = compiled.fields.get(key)
     if field_def is None or field_def.type != "relation" or field_def.hidden:
         return None
@@ -114,7 +125,9 @@ def _expand_forward(service: RecordService, compiled: CompiledCollection, items:
     return target, list(fetched.values())
 
 
-def _expand_back(service: RecordService, compiled: CompiledCollection, items: list[Item], key: str, info: Any) -> tuple[CompiledCollection, list[Item]] | None:
+def _expand_back(
+    service: RecordService, compiled: CompiledCollection, items: list[Item], key: str, info: Any
+) -> tuple[CompiledCollection, list[Item]] | None:
     target_name, _, field_name = key.partition("_via_")
     target = service.registry.get(target_name)
     if target is None:

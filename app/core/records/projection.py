@@ -45,7 +45,9 @@ def parse_fields(raw: str) -> Tree | None:
             match = _EXCERPT_RE.match(modifier.strip())
             if not match:
                 raise BadRequest(f"Unsupported fields modifier {modifier!r}.")
-            leaf = Excerpt(min(int(match.group(1)), 100000), (match.group(2) or "false").lower() in ("true", "1", "t"))
+            leaf = Excerpt(
+                min(int(match.group(1)), 100000), (match.group(2) or "false").lower() in ("true", "1", "t")
+            )
         node = tree
         parts = [p.strip() for p in path.split(".")]
         if any(not p for p in parts) or len(parts) > 8:
@@ -62,7 +64,9 @@ def parse_fields(raw: str) -> Tree | None:
 
 
 def _split(raw: str) -> list[str]:
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in raw:
         if char == "(":
             depth += 1

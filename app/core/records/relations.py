@@ -18,11 +18,15 @@ if TYPE_CHECKING:
     from ..collections.compiled import CompiledCollection
     from .service import RecordService
 
-MISSING_RECORDS = field_error("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+MISSING_RECORDS = field_error(
+    "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
+)
 MISSING_COLLECTION = field_error(
     "validation_missing_rel_collection", "Relation connection is missing or cannot be accessed."
 )
-REQUIRED_REFERENCE = "Failed to delete record. Make sure that the record is not part of a required relation reference."
+REQUIRED_REFERENCE = (
+    "Failed to delete record. Make sure that the record is not part of a required relation reference."
+)
 BATCH_SIZE = 4000
 MAX_CASCADE_DEPTH = 16
 
@@ -53,7 +57,11 @@ def missing_relations(
 
 
 def cascade_delete(
-    service: RecordService, compiled: CompiledCollection, record: dict[str, Any], info: RequestInfo, depth: int = 0
+    service: RecordService,
+    compiled: CompiledCollection,
+    record: dict[str, Any],
+    info: RequestInfo,
+    depth: int = 0,
 ) -> None:
     if depth > MAX_CASCADE_DEPTH:
         raise BadRequest("Failed to delete record. The relation cascade is too deep.")
@@ -95,5 +103,7 @@ def _detach(
             raise BadRequest(REQUIRED_REFERENCE)
     new_value = ids if field.is_multiple else (ids[-1] if ids else "")
     to_db = field.kind.to_db(field, new_value, service.db.dialect)
-    sql = where(compiled.table, compiled.id_column == ref["id"])._update(**{compiled.columns[field.name].name: to_db})
+    sql = where(compiled.table, compiled.id_column == ref["id"])._update(
+        **{compiled.columns[field.name].name: to_db}
+    )
     service.db.execute(sql)

@@ -42,7 +42,7 @@ class RecordService:
         self.access = access
         #: Compiles a client ``filter`` into a pyDAL Query: (compiled, text, info) -> Query.
         self.filter_compiler: Any = None
-        #: Resolves sort names that are not plain fields (relation paths): (compiled, name) -> column.
+        #: Resolves sort names that are not plain fields (relation paths): (compiled, name, info) -> column.
         self.sort_resolver: Any = None
 
     # -- lookups ----------------------------------------------------------------------------
@@ -61,7 +61,7 @@ class RecordService:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def list(self, key: str, params: ListParams, info: RequestInfo) -> dict[str, Any]:
+    def search(self, key: str, params: ListParams, info: RequestInfo) -> dict[str, Any]:
         compiled = self.collection(key)
         query = self.access.rule_query(compiled, "list", info)
         if params.filter.strip():
@@ -70,7 +70,8 @@ class RecordService:
             client = self.filter_compiler(compiled, params.filter, info)
             query = client if query is None else query & client
         # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
-        order = parse_sort(compiled, params.sort, info.is_superuser, self.sort_resolver) or [compiled.rowid]
+        resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
+        order = parse_sort(compiled, params.sort, info.is_superuser, resolve) or [compiled.rowid]
         select = where(compiled.table, query)._select(
             *compiled.visible_columns,
             orderby=order,
@@ -83,9 +84,17 @@ class RecordService:
             total = int(self.db.scalar(count_sql(compiled.table, query)) or 0)
             pages = math.ceil(total / params.per_page) if total else 0
         items = self.present_rows(compiled, rows, info, params.expand, params.fields)
-        return {"items": items, "page": params.page, "perPage": params.per_page, "totalItems": total, "totalPages": pages}
+        return {
+            "items": items,
+            "page": params.page,
+            "perPage": params.per_page,
+            "totalItems": total,
+            "totalPages": pages,
+        }
 
-    def get(self, key: str, record_id: str, info: RequestInfo, expand: str = "", fields: str = "") -> dict[str, Any]:
+    def get(
+        self, key: str, record_id: str, info: RequestInfo, expand: str = "", fields: str = ""
+    ) -> dict[str, Any]:
         compiled = self.collection(key)
         rule = self.access.rule_query(compiled, "view", info)
         if not _plausible_id(record_id):
@@ -108,14 +117,21 @@ class RecordService:
         for wire in wires:
             hide_private_fields(compiled, wire, info)
         if tree:
-            items = [Item(wire, relation_values(compiled, row)) for wire, row in zip(wires, rows, strict=True)]
+            items = [
+                Item(wire, relation_values(compiled, row)) for wire, row in zip(wires, rows, strict=True)
+            ]
             expand_items(self, compiled, items, tree, info)
         if projection:
             return [project(wire, projection) for wire in wires]
         return wires
 
     def present_record(
-        self, compiled: CompiledCollection, record: dict[str, Any], info: RequestInfo, expand: str, fields: str
+        self,
+        compiled: CompiledCollection,
+        record: dict[str, Any],
+        info: RequestInfo,
+        expand: str,
+        fields: str,
     ) -> dict[str, Any]:
         row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in compiled.visible)
         wire = compiled.python_to_wire(record)
@@ -127,7 +143,9 @@ class RecordService:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def create(self, key: str, data: dict[str, Any], info: RequestInfo) -> tuple[CompiledCollection, dict[str, Any]]:
+    def create(
+        self, key: str, data: dict[str, Any], info: RequestInfo
+    ) -> tuple[CompiledCollection, dict[str, Any]]:
         compiled = self._writable(key)
         self.access.ensure_unlocked(compiled, "create", info)
         record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
@@ -136,7 +154,9 @@ class RecordService:
             errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
         self._fill_generated(compiled, record, is_new=True)
         errors = self._validate(compiled, record, True, errors)
-        errors.update(missing_relations(self, compiled, record, _unchecked(compiled.collection.fields, errors)))
+        errors.update(
+            missing_relations(self, compiled, record, _unchecked(compiled.collection.fields, errors))
+        )
         if errors:
             raise BadRequest("Failed to create record.", errors)
         event = RecordEvent("create", compiled, record, auth=info.auth, extra={"input": data})
@@ -164,22 +184,33 @@ class RecordService:
             with self.db.transaction() as tx:
                 original = self._load_for_write(compiled, record_id, rule)
                 record = dict(original)
-                changed, errors = apply_input(compiled, record, data, is_new=False, privileged=info.is_superuser)
+                changed, errors = apply_input(
+                    compiled, record, data, is_new=False, privileged=info.is_superuser
+                )
                 if compiled.collection.is_auth:
                     errors.update(apply_auth_rules(compiled, record, original, data, changed, info))
                 if record["id"] != original["id"]:
-                    errors["id"] = {"code": "validation_pk_change", "message": "The record primary key cannot be changed."}
+                    errors["id"] = {
+                        "code": "validation_pk_change",
+                        "message": "The record primary key cannot be changed.",
+                    }
                 self._fill_generated(compiled, record, is_new=False)
                 errors = self._validate(compiled, record, False, errors)
-                changed_fields = [f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)]
+                changed_fields = [
+                    f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)
+                ]
                 errors.update(missing_relations(self, compiled, record, _unchecked(changed_fields, errors)))
                 if errors:
                     raise BadRequest("Failed to update record.", errors)
-                event = RecordEvent("update", compiled, record, original=original, auth=info.auth, extra={"input": data})
+                event = RecordEvent(
+                    "update", compiled, record, original=original, auth=info.auth, extra={"input": data}
+                )
                 if self.hooks.has("update", "before"):
                     self.hooks.run(event, "before")
                     self._revalidate(compiled, record, False, "Failed to update record.")
-                    changed_fields = [f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)]
+                    changed_fields = [
+                        f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)
+                    ]
                 if changed_fields:
                     values = self._db_values(compiled, record, [f.name for f in changed_fields])
                     query = compiled.id_column == record_id
@@ -203,7 +234,12 @@ class RecordService:
             self.delete_loaded(compiled, record, info, rule)
 
     def delete_loaded(
-        self, compiled: CompiledCollection, record: dict[str, Any], info: RequestInfo, rule: Any = None, depth: int = 0
+        self,
+        compiled: CompiledCollection,
+        record: dict[str, Any],
+        info: RequestInfo,
+        rule: Any = None,
+        depth: int = 0,
     ) -> None:
         """Delete a record already read in the current transaction, with hooks and cascades."""
         event = RecordEvent("delete", compiled, record, auth=info.auth)
@@ -244,7 +280,9 @@ class RecordService:
             elif f.type == "text" and is_new and not record.get(f.name) and f.opt("autogeneratePattern"):
                 record[f.name] = generate_from_pattern(f.opt("autogeneratePattern"))
 
-    def _validate(self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, errors: dict[str, Any]) -> dict[str, Any]:
+    def _validate(
+        self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, errors: dict[str, Any]
+    ) -> dict[str, Any]:
         for f in compiled.collection.fields:
             if f.name in errors:
                 continue
@@ -253,7 +291,9 @@ class RecordService:
                 errors[f.name] = problem
         return errors
 
-    def _revalidate(self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, message: str) -> None:
+    def _revalidate(
+        self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, message: str
+    ) -> None:
         """Validate again after ``before`` hooks, which may have changed the record."""
         errors = self._validate(compiled, record, is_new, {})
         errors.update(missing_relations(self, compiled, record, _unchecked(compiled.relations, errors)))

@@ -41,7 +41,9 @@ class RequestInfo:
         return self.context == "system" or (self.auth is not None and self.auth.is_superuser)
 
     def owns(self, collection_id: str, record_id: str) -> bool:
-        return self.auth is not None and self.auth.collection.id == collection_id and self.auth.id == record_id
+        return (
+            self.auth is not None and self.auth.collection.id == collection_id and self.auth.id == record_id
+        )
 
 
 SUPERUSER_SYSTEM = RequestInfo(context="system")

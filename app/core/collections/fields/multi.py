@@ -101,7 +101,9 @@ class SelectType(ListValuedType):
         limit = len(values) or 1
         if not 0 <= f.opt("maxSelect") <= limit:
             errors["maxSelect"] = err(
-                "validation_max_less_equal_than_required", f"Must be no greater than {limit}.", threshold=limit
+                "validation_max_less_equal_than_required",
+                f"Must be no greater than {limit}.",
+                threshold=limit,
             )
         return errors
 
@@ -128,7 +130,9 @@ class RelationType(ListValuedType):
             errors["minSelect"] = err("validation_min_greater_equal_than_required", "Must be no less than 0.")
         if minimum > 0 and maximum < minimum:
             errors["maxSelect"] = err(
-                "validation_min_greater_equal_than_required", f"Must be no less than {minimum}.", threshold=minimum
+                "validation_min_greater_equal_than_required",
+                f"Must be no less than {minimum}.",
+                threshold=minimum,
             )
         return errors
 

@@ -30,7 +30,9 @@ def _number(raw: Any) -> float | int:
         try:
             value = float(raw.strip())
         except ValueError:
-            raise InvalidValue("validation_not_a_number", "The submitted number is not properly formatted.") from None
+            raise InvalidValue(
+                "validation_not_a_number", "The submitted number is not properly formatted."
+            ) from None
     else:
         raise InvalidValue("validation_not_a_number", "The submitted number is not properly formatted.")
     if isinstance(value, float) and not math.isfinite(value):
@@ -49,7 +51,9 @@ class NumberType(FieldType):
     option_defaults = {"max": None, "min": None, "onlyInt": False}
 
     def column_sql(self, f: Field, dialect: str) -> str:
-        return "DOUBLE PRECISION DEFAULT 0 NOT NULL" if dialect == "postgres" else "NUMERIC DEFAULT 0 NOT NULL"
+        return (
+            "DOUBLE PRECISION DEFAULT 0 NOT NULL" if dialect == "postgres" else "NUMERIC DEFAULT 0 NOT NULL"
+        )
 
     def dal_type(self, f: Field, dialect: str) -> str:
         return "double"
@@ -67,9 +71,17 @@ class NumberType(FieldType):
             return err("validation_only_int_constraint", "Decimal numbers are not allowed.")
         minimum, maximum = f.opt("min"), f.opt("max")
         if minimum is not None and value < minimum:
-            return err("validation_min_number_constraint", f"Must be greater or equal than {_fmt(minimum)}.", min=minimum)
+            return err(
+                "validation_min_number_constraint",
+                f"Must be greater or equal than {_fmt(minimum)}.",
+                min=minimum,
+            )
         if maximum is not None and value > maximum:
-            return err("validation_max_number_constraint", f"Must be less or equal than {_fmt(maximum)}.", max=maximum)
+            return err(
+                "validation_max_number_constraint",
+                f"Must be less or equal than {_fmt(maximum)}.",
+                max=maximum,
+            )
         return None
 
     def to_db(self, f: Field, value: Any, dialect: str) -> Any:
@@ -98,7 +110,9 @@ class NumberType(FieldType):
                     errors[key] = err("validation_only_int_constraint", "Decimal numbers are not allowed.")
         if minimum is not None and maximum is not None and maximum < minimum:
             errors["max"] = err(
-                "validation_min_greater_equal_than_required", f"Must be no less than {_fmt(minimum)}.", threshold=minimum
+                "validation_min_greater_equal_than_required",
+                f"Must be no less than {_fmt(minimum)}.",
+                threshold=minimum,
             )
         return errors
 
@@ -163,11 +177,15 @@ class DateType(FieldType):
         minimum, maximum = f.opt("min"), f.opt("max")
         if minimum and value < minimum:
             return err(
-                "validation_min_greater_equal_than_required", f"Must be no less than {minimum}.", threshold=minimum
+                "validation_min_greater_equal_than_required",
+                f"Must be no less than {minimum}.",
+                threshold=minimum,
             )
         if maximum and value > maximum:
             return err(
-                "validation_max_less_equal_than_required", f"Must be no greater than {maximum}.", threshold=maximum
+                "validation_max_less_equal_than_required",
+                f"Must be no greater than {maximum}.",
+                threshold=maximum,
             )
         return None
 
@@ -188,7 +206,9 @@ class DateType(FieldType):
     def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
         minimum, maximum = f.opt("min"), f.opt("max")
         if minimum and maximum and maximum < minimum:
-            return {"max": err("validation_min_greater_equal_than_required", f"Must be no less than {minimum}.")}
+            return {
+                "max": err("validation_min_greater_equal_than_required", f"Must be no less than {minimum}.")
+            }
         return {}
 
 
@@ -206,11 +226,13 @@ class AutodateType(FieldType):
 
     def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
         if not f.opt("onCreate") and not f.opt("onUpdate"):
-            return {"onCreate": err("validation_required", "At least one of onCreate or onUpdate is required.")}
+            return {
+                "onCreate": err("validation_required", "At least one of onCreate or onUpdate is required.")
+            }
         return {}
 
 
-_EMPTY_JSON = (None, "", [], {})
+_EMPTY_JSON: tuple[Any, ...] = (None, "", [], {})
 
 
 def _json_text(value: Any) -> bytes:
@@ -251,7 +273,9 @@ class JSONType(FieldType):
         size = len(_json_text(value))
         if size > limit:
             return err(
-                "validation_json_size_limit", f"The maximum allowed JSON size is {limit} bytes.", maxSize=limit
+                "validation_json_size_limit",
+                f"The maximum allowed JSON size is {limit} bytes.",
+                maxSize=limit,
             )
         if f.required and value in _EMPTY_JSON:
             return REQUIRED
@@ -279,7 +303,7 @@ class GeoPointType(FieldType):
 
     def column_sql(self, f: Field, dialect: str) -> str:
         kind = "JSONB" if dialect == "postgres" else "TEXT"
-        return f"{kind} DEFAULT '{{\"lon\":0,\"lat\":0}}' NOT NULL"
+        return f'{kind} DEFAULT \'{{"lon":0,"lat":0}}\' NOT NULL'
 
     def zero(self, f: Field) -> Any:
         return dict(ZERO_POINT)
@@ -291,7 +315,9 @@ class GeoPointType(FieldType):
             try:
                 raw = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                raise InvalidValue("validation_invalid_value", "Must be an object with lon and lat.") from None
+                raise InvalidValue(
+                    "validation_invalid_value", "Must be an object with lon and lat."
+                ) from None
         if not isinstance(raw, dict):
             raise InvalidValue("validation_invalid_value", "Must be an object with lon and lat.")
         try:

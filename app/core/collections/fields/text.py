@@ -15,9 +15,37 @@ if TYPE_CHECKING:
 
 DEFAULT_ID_PATTERN = "^[a-z0-9]+$"
 DEFAULT_TEXT_MAX = 5000
-FORBIDDEN_PK_CHARACTERS = (".", "/", "\\", "|", '"', "'", "`", "<", ">", ":", "?", "*", "%", "$", " ", "\t", "\n", "\r")
-RESERVED_PKS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+FORBIDDEN_PK_CHARACTERS = (
+    ".",
+    "/",
+    "\\",
+    "|",
+    '"',
+    "'",
+    "`",
+    "<",
+    ">",
+    ":",
+    "?",
+    "*",
+    "%",
+    "$",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+)
+RESERVED_PKS = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 URL_SCHEMES = {"http", "https", "ftp", "ftps", "ws", "wss"}
 
 
@@ -38,7 +66,9 @@ def length_errors(value: str, minimum: int, maximum: int) -> FieldErr | None:
     if minimum > 0 and length < minimum:
         return err("validation_min_text_constraint", f"Must be at least {minimum} character(s).", min=minimum)
     if maximum > 0 and length > maximum:
-        return err("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", max=maximum)
+        return err(
+            "validation_max_text_constraint", f"Must be no more than {maximum} character(s).", max=maximum
+        )
     return None
 
 
@@ -94,7 +124,9 @@ class TextType(FieldType):
         errors: dict[str, FieldErr] = {}
         minimum, maximum = f.opt("min"), f.opt("max")
         if minimum < 0:
-            errors["min"] = err("validation_min_greater_equal_than_required", "Must be no less than 0.", threshold=0)
+            errors["min"] = err(
+                "validation_min_greater_equal_than_required", "Must be no less than 0.", threshold=0
+            )
         if maximum and maximum < minimum:
             errors["max"] = err(
                 "validation_min_greater_equal_than_required",
@@ -122,7 +154,8 @@ class TextType(FieldType):
                     if self.validate(f, sample, True):
                         errors["autogeneratePattern"] = err(
                             "validation_invalid_autogenerate_pattern_value",
-                            f"The provided autogenerate pattern could produce invalid field values, ex.: {sample!r}",
+                            "The provided autogenerate pattern could produce invalid field values, "
+                            f"ex.: {sample!r}",
                         )
                         break
         return errors
@@ -251,7 +284,9 @@ class PasswordType(FieldType):
     def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
         errors: dict[str, FieldErr] = {}
         if f.opt("min") < 0:
-            errors["min"] = err("validation_min_greater_equal_than_required", "Must be no less than 0.", threshold=0)
+            errors["min"] = err(
+                "validation_min_greater_equal_than_required", "Must be no less than 0.", threshold=0
+            )
         if f.opt("max") > self.MAX_LENGTH:
             errors["max"] = err(
                 "validation_max_less_equal_than_required",

@@ -1,0 +1,536 @@
+"""Filter text -> syntax tree -> pyDAL ``Query``, with PocketBase's comparison semantics.
+
+- Equality follows PocketBase's empty-value rules: ``x = ''`` and ``x = null`` both match an
+  empty text (``'' = null`` is true); ``!=`` is the exact negation; JSON paths compare with ``IS``.
+- ``~`` / ``!~`` are case-insensitive LIKE; a value without ``%`` is wrapped in ``%...%`` with
+  ``%``, ``_`` and ``\\`` escaped, a value with ``%`` is used as the pattern.
+- Multi-valued operands (``Many``): ``?op`` is true when ANY value matches; a plain op needs ALL
+  values to match (and an empty set compares as NULL), like PocketBase's multi-match subqueries.
+- ``@collection`` rows are joined to the whole expression: the expression must hold for some row
+  (or, when the collection is empty, with that row's values as NULL).
+- Values of the other side decide how a literal is typed, and mismatched kinds compare as text,
+  so no comparison can make PostgreSQL raise a type error.
+
+Every leaf is a pyDAL ``Query`` whose SQL is rendered at build time from pyDAL-expanded columns and
+pyDAL-represented values; no request text ever becomes SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from pydal.objects import Expression, Query
+
+from ..errors import BadRequest, Forbidden
+from .context import RequestInfo
+from .functions import call_operand
+from .operands import Col, Env, Lit, Many, Render, SharedJoin
+from .resolver import FilterError, ForbiddenIdentifier, Scope, resolve_ident
+from .syntax import Call, Compare, FilterSyntaxError, Ident, Logical, Node, Number, Text, parse, walk_operands
+
+Operand = Lit | Col | Many
+
+
+@lru_cache(maxsize=512)
+def parse_cached(text: str) -> Node:
+    return parse(text)
+
+
+def leaf(db: Any, anchor: Any, render: Render) -> Query:
+    """A pyDAL Query whose SQL is ``render(env)``; ``anchor`` (a column of the filtered table)
+    tells pyDAL which table the query is about."""
+
+    def op(first: Any, second: Any, query_env: dict[str, Any] | None = None) -> str:
+        return render(Env(db, query_env))
+
+    return Query(db, op, anchor, True)
+
+
+def expression(db: Any, anchor: Any, render: Render, type_: str = "string") -> Expression:
+    def op(first: Any, second: Any, query_env: dict[str, Any] | None = None) -> str:
+        return render(Env(db, query_env))
+
+    return Expression(db, op, anchor, True, type_)
+
+
+def _as_api_error(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Filter problems become 400s (403 for forbidden identifiers) at the public entry points."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ForbiddenIdentifier as exc:
+            raise Forbidden(str(exc)) from None
+        except FilterError as exc:
+            raise BadRequest(INVALID_FILTER, detail=str(exc)) from None
+
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+INVALID_FILTER = "Something went wrong while processing your request."
+
+
+class RulesCompiler:
+    def __init__(self, registry: Any):
+        self.registry = registry
+
+    # -- public entry points ---------------------------------------------------------------------
+
+    @_as_api_error
+    def rule(self, compiled: Any, text: str, info: RequestInfo) -> Query:
+        """An API rule (trusted text: hidden fields and ``@request`` allowed)."""
+        return self._query(compiled, compiled.table, text, info, client=False)
+
+    @_as_api_error
+    def client_filter(self, compiled: Any, text: str, info: RequestInfo) -> Query:
+        """A client ``filter``: non-superusers may not use ``@request``/``@collection``, hidden
+        fields, or relations into collections they could not list."""
+        client = not info.is_superuser
+        node = self._parse(text)
+        if client:
+            for operand in walk_operands(node):
+                if isinstance(operand, Ident) and operand.name.lower().startswith(
+                    ("@request", "@collection")
+                ):
+                    raise ForbiddenIdentifier("Only superusers can filter by @request.")
+        return self._query(compiled, compiled.table, text, info, client=client, node=node)
+
+    @_as_api_error
+    def sort_column(self, compiled: Any, name: str, info: RequestInfo) -> Expression:
+        """A relation path (``author.name``) usable in ORDER BY."""
+        scope = self._scope(compiled, compiled.table, info, client=not info.is_superuser)
+        if name.startswith("@"):
+            raise FilterError(f"Invalid sort field {name!r}.")
+        operand = resolve_ident(name, scope)
+        if not isinstance(operand, Col) or scope.shared:
+            raise FilterError(f"Cannot sort by {name!r}.")
+        return expression(compiled.table._db, compiled.id_column, operand.render)
+
+    def check_collection_rules(self, collection: Any) -> dict[str, Any]:
+        """Errors of a definition's rule expressions, keyed by rule name (PocketBase's
+        ``validation_invalid_rule``). The definition may not be saved yet: it is compiled on the side."""
+        from ...db.sql import where
+        from ..collections.compiled import CompiledCollection
+        from ..collections.model import AUTH_RULE_NAMES, RULE_NAMES
+
+        db = self.registry.db
+        compiled = CompiledCollection(collection, db.dal, db.dialect)
+        overlay = _Overlay(self.registry, compiled)
+        errors: dict[str, Any] = {}
+        names = RULE_NAMES + (AUTH_RULE_NAMES if collection.is_auth else ())
+        for name in names:
+            rule = collection.rule(name)
+            if rule is None or not rule.strip():
+                continue
+            try:
+                scope = Scope(
+                    compiled,
+                    compiled.table,
+                    overlay,
+                    RequestInfo(),
+                    False,
+                    self._rule_on_alias(RequestInfo()),
+                )
+                render = self._with_joins(self._node(self._parse(rule), scope), scope)
+                query = leaf(compiled.table._db, compiled.id_column, render)
+                where(compiled.table, query)._select(compiled.id_column)
+            except FilterError as exc:
+                errors[name] = {
+                    "code": "validation_invalid_rule",
+                    "message": f"Invalid rule. Raw error: {exc}",
+                }
+        return errors
+
+    @_as_api_error
+    def matches_collection(self, data: dict[str, Any], text: str) -> bool:
+        """Evaluate a filter on a collection definition (the collections list API), in Python."""
+        return evaluate_plain(self._parse(text), data)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _parse(self, text: str) -> Node:
+        try:
+            return parse_cached(text)
+        except FilterSyntaxError as exc:
+            raise FilterError(str(exc)) from None
+
+    def _scope(self, compiled: Any, table: Any, info: RequestInfo, client: bool) -> Scope:
+        return Scope(compiled, table, self.registry, info, client, self._rule_on_alias(info))
+
+    def _rule_on_alias(self, info: RequestInfo) -> Callable[[Any, Any], Render | None]:
+        def compile_on(target: Any, aliased: Any) -> Render | None:
+            rule = target.collection.listRule
+            if not rule or not rule.strip():
+                return None
+            scope = self._scope(target, aliased, info, client=False)
+            return self._with_joins(self._node(self._parse(rule), scope), scope)
+
+        return compile_on
+
+    def _query(
+        self, compiled: Any, table: Any, text: str, info: RequestInfo, client: bool, node: Node | None = None
+    ) -> Query:
+        node = node if node is not None else self._parse(text)
+        scope = self._scope(compiled, table, info, client)
+        render = self._with_joins(self._node(node, scope), scope)
+        return leaf(table._db, table[compiled.id_column.name], render)
+
+    def _with_joins(self, render: Render, scope: Scope) -> Render:
+        """Wrap the expression in the ``@collection`` joins it uses (join semantics)."""
+        for shared in scope.shared.values():
+            render = _joined(render, shared)
+        return render
+
+    def _node(self, node: Node, scope: Scope) -> Render:
+        if isinstance(node, Logical):
+            parts = [self._node(item, scope) for item in node.items]
+            glue = " AND " if node.kind == "and" else " OR "
+            return lambda env: "(" + glue.join(part(env) for part in parts) + ")"
+        return self._compare(node, scope)
+
+    def _compare(self, node: Compare, scope: Scope) -> Render:
+        if isinstance(node.left, Ident) and node.left.name.endswith(":changed"):
+            return self._changed(node, scope)
+        left = self._operand(node.left, scope)
+        right = self._operand(node.right, scope)
+        return compare(left, node.base_op, right, node.any_of)
+
+    def _changed(self, node: Compare, scope: Scope) -> Render:
+        name = node.left.name  # type: ignore[union-attr]
+        if not name.startswith("@request.body.") or name.count(".") != 2:
+            raise FilterError("The :changed modifier is allowed only on @request.body.<field>.")
+        field = name[len("@request.body.") : -len(":changed")]
+        if field not in scope.compiled.fields:
+            raise FilterError(f"Unknown field {field!r}.")
+        isset = compare(resolve_ident(f"@request.body.{field}:isset", scope), "=", Lit(True, "bool"), False)
+        differs = compare(
+            resolve_ident(f"@request.body.{field}", scope), "!=", resolve_ident(field, scope), False
+        )
+
+        def changed(env: Env) -> str:
+            return f"({isset(env)} AND {differs(env)})"
+
+        return compare_bool(changed, node.base_op, self._operand(node.right, scope))
+
+    def _operand(self, operand: Any, scope: Scope) -> Operand:
+        if isinstance(operand, Text):
+            return Lit(operand.value, "text")
+        if isinstance(operand, Number):
+            value = operand.value
+            return Lit(int(value) if value.is_integer() else value, "number")
+        if isinstance(operand, Ident):
+            return resolve_ident(operand.name, scope)
+        if isinstance(operand, Call):
+            return call_operand(operand, lambda arg: self._operand(arg, scope))
+        raise FilterError("Unsupported operand.")
+
+
+class _Overlay:
+    """The registry, plus a collection that is being validated and is not saved yet."""
+
+    def __init__(self, registry: Any, extra: Any):
+        self.registry = registry
+        self.extra = extra
+        self.db = registry.db
+
+    def get(self, key: str) -> Any:
+        if key in (self.extra.id, self.extra.name):
+            return self.extra
+        return self.registry.get(key)
+
+
+def _joined(render: Render, shared: SharedJoin) -> Render:
+    alias = shared.alias
+
+    def wrapped(env: Env) -> str:
+        conditions = [w(env) for w in shared.where] + [render(env)]
+        where = " AND ".join(f"({c})" for c in conditions)
+        with_row = f"EXISTS (SELECT 1 FROM {shared.source(env)} WHERE {where})"
+        # With no row to join, PocketBase's LEFT JOIN still evaluates the expression, with NULLs.
+        env.null_aliases = {*env.null_aliases, alias}
+        try:
+            without_row = render(env)
+        finally:
+            env.null_aliases = env.null_aliases - {alias}
+        empty = f"NOT EXISTS (SELECT 1 FROM {shared.source(env)})"
+        return f"({with_row} OR ({empty} AND {without_row}))"
+
+    return wrapped
+
+
+# -- comparisons ----------------------------------------------------------------------------------
+
+
+def compare(left: Operand, op: str, right: Operand, any_of: bool) -> Render:
+    if isinstance(left, Many) or isinstance(right, Many):
+        return _compare_many(left, op, right, any_of)
+    base = scalar_compare(left, op, right)
+    extras: list[Render] = []
+    for side in (left, right):
+        if isinstance(side, Col):
+            if side.guard is not None:
+                extras.append(side.guard)
+            if side.fresh is not None and not any_of:
+                extras.append(_every_row(side, op, left, right))
+    if not extras:
+        return base
+    return lambda env: "(" + " AND ".join([base(env), *(e(env) for e in extras)]) + ")"
+
+
+def _every_row(side: Col, op: str, left: Lit | Col, right: Lit | Col) -> Render:
+    """For a plain op on an ``@collection`` value: no row of that collection may fail it."""
+    assert side.fresh is not None
+    fresh = Many(side.fresh)
+
+    def predicate(value: Col) -> Render:
+        check = scalar_compare(value, op, right) if side is left else scalar_compare(left, op, value)
+        return lambda env: f"({check(env)}) IS NOT TRUE"
+
+    return lambda env: f"NOT {fresh.exists(env, predicate)}"
+
+
+def _compare_many(left: Operand, op: str, right: Operand, any_of: bool) -> Render:
+    if isinstance(left, Many) and isinstance(right, Many):
+        return _many_vs_many(left, op, right, any_of)
+    many_on_left = isinstance(left, Many)
+    many = left if isinstance(left, Many) else right
+    other = right if many_on_left else left
+    assert isinstance(many, Many) and not isinstance(other, Many)
+
+    def predicate(value: Col) -> Render:
+        return scalar_compare(value, op, other) if many_on_left else scalar_compare(other, op, value)
+
+    def negated(value: Col) -> Render:
+        check = predicate(value)
+        return lambda env: f"({check(env)}) IS NOT TRUE"
+
+    def render(env: Env) -> str:
+        instance = many.build()
+        null_value = Col(lambda _env: "NULL", instance.value.kind)
+        fallback = predicate(null_value)(env)
+        probe = Many(lambda: instance)
+        some = f"({probe.exists(env, predicate)} OR (NOT {many.exists(env, None)} AND ({fallback}) IS TRUE))"
+        if any_of:
+            return some
+        return f"({some} AND NOT {many.exists(env, negated)})"
+
+    return render
+
+
+def _many_vs_many(left: Many, op: str, right: Many, any_of: bool) -> Render:
+    def pair(env: Env, negate: bool) -> str:
+        a, b = left.build(), right.build()
+        check = scalar_compare(a.value, op, b.value)(env)
+        if negate:
+            check = f"({check}) IS NOT TRUE"
+        conditions = [w(env) for w in a.where + b.where] + [check]
+        sources = [s(env) for s in a.sources + b.sources]
+        return (
+            f"EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {' AND '.join(f'({c})' for c in conditions)})"
+        )
+
+    if any_of:
+        return lambda env: pair(env, False)
+    return lambda env: f"({pair(env, False)} AND NOT {pair(env, True)})"
+
+
+def compare_bool(render: Render, op: str, right: Operand) -> Render:
+    """Compare a boolean SQL condition (``:changed``) with a literal."""
+    if not isinstance(right, Lit) or op not in ("=", "!="):
+        raise FilterError("The :changed modifier compares only with true or false.")
+    truthy = right.value in (True, 1, "true", "1")
+    positive = truthy == (op == "=")
+    return render if positive else (lambda env: f"NOT {render(env)}")
+
+
+def _typed(env: Env, operand: Lit | Col, other: Lit | Col) -> tuple[str, str]:
+    """(sql, kind) of ``operand``, typing literals after the other side."""
+    if isinstance(operand, Col):
+        sql = operand.render(env)
+        if env.null_aliases and any(f'"{a}".' in sql for a in env.null_aliases):
+            return "NULL", operand.kind
+        return sql, operand.kind
+    value, kind = operand.value, operand.kind
+    target = other.kind if isinstance(other, Col) else None
+    if kind == "null":
+        return "NULL", "null"
+    if target == "number":
+        if kind == "bool":
+            return env.lit(1 if value else 0), "number"
+        if kind == "text":
+            try:
+                return env.lit(float(value)), "number"
+            except ValueError:
+                return env.lit(value), "text"
+    if target == "bool":
+        if kind == "text" and value.strip().lower() in ("true", "false", "1", "0", "t", "f"):
+            return env.lit(value.strip().lower() in ("true", "1", "t")), "bool"
+        if kind == "number":
+            return env.lit(value != 0), "bool"
+    if target in ("text", "json", "array", "jsonvalue") and kind == "bool":
+        return env.lit("1" if value else "0"), "text"
+    if kind == "number" and target in ("text", "json", "array"):
+        return env.lit(_number_text(value)), "text"
+    return env.lit(value), kind
+
+
+def _number_text(value: Any) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _as_text(env: Env, sql: str, kind: str) -> str:
+    if kind in ("text", "null"):
+        return sql
+    if kind == "jsonvalue" and env.pg:
+        return f"({sql} #>> '{{}}')"
+    return f"CAST({sql} AS TEXT)"
+
+
+def _align(env: Env, left: Lit | Col, right: Lit | Col) -> tuple[str, str, str]:
+    ls, lk = _typed(env, left, right)
+    rs, rk = _typed(env, right, left)
+    if lk == rk or "null" in (lk, rk):
+        kind = rk if lk == "null" else lk
+        if env.pg and kind in ("json", "array", "jsonvalue"):
+            return _as_text(env, ls, lk), _as_text(env, rs, rk), "text"
+        return ls, rs, kind
+    if "jsonvalue" in (lk, rk) and not env.pg:
+        return ls, rs, "jsonvalue"  # SQLite's json_extract returns native values
+    if "jsonvalue" in (lk, rk) and env.pg and {lk, rk} == {"jsonvalue", "number"}:
+        json_sql = ls if lk == "jsonvalue" else rs
+        number = (
+            f"(CASE WHEN jsonb_typeof({json_sql}) = 'number' "
+            f"THEN CAST({json_sql} #>> '{{}}' AS DOUBLE PRECISION) END)"
+        )
+        return (number, rs, "number") if lk == "jsonvalue" else (ls, number, "number")
+    if {lk, rk} == {"number", "bool"} and not env.pg:
+        return ls, rs, "number"
+    return _as_text(env, ls, lk), _as_text(env, rs, rk), "text"
+
+
+def scalar_compare(left: Lit | Col, op: str, right: Lit | Col) -> Render:
+    if op in ("=", "!="):
+        return lambda env: _equality(env, left, op == "=", right)
+    if op in ("~", "!~"):
+        return lambda env: _like(env, left, op == "~", right)
+    if op in ("<", "<=", ">", ">="):
+
+        def ordering(env: Env) -> str:
+            ls, rs, _ = _align(env, left, right)
+            return f"{ls} {op} {rs}"
+
+        return ordering
+    raise FilterError(f"Unknown operator {op!r}.")
+
+
+def _is_empty(operand: Lit | Col) -> bool:
+    return isinstance(operand, Lit) and operand.is_empty
+
+
+def _known_non_empty(operand: Lit | Col) -> bool:
+    return isinstance(operand, Lit) and not operand.is_empty
+
+
+def _equality(env: Env, left: Lit | Col, equal: bool, right: Lit | Col) -> str:
+    ls, rs, kind = _align(env, left, right)
+    null_safe_eq = "IS NOT DISTINCT FROM" if env.pg else "IS"
+    null_safe_ne = "IS DISTINCT FROM" if env.pg else "IS NOT"
+    disabled = any(isinstance(o, Col) and o.fallback == "disabled" for o in (left, right))
+    if disabled:
+        if env.pg and kind == "text" and (_is_empty(left) or _is_empty(right)):
+            # a JSON null is not SQL NULL on PostgreSQL: treat both as null
+            column = rs if _is_empty(left) else ls
+            empty = f"({column} IS NULL OR {column} = 'null')"
+            return empty if equal else f"NOT {empty}"
+        return f"{ls} {null_safe_eq if equal else null_safe_ne} {rs}"
+    left_empty, right_empty = _is_empty(left), _is_empty(right)
+    if left_empty and right_empty:
+        return "(1 = 1)" if equal else "(1 = 0)"
+    textual = kind in ("text", "json", "array")
+    if _known_non_empty(left) or _known_non_empty(right):
+        return f"{ls} = {rs}" if equal else f"{ls} {null_safe_ne} {rs}"
+    if left_empty or right_empty:
+        column = rs if left_empty else ls
+        if textual:
+            return (
+                f"({column} = '' OR {column} IS NULL)"
+                if equal
+                else f"({column} <> '' AND {column} IS NOT NULL)"
+            )
+        return f"({column} IS NULL)" if equal else f"({column} IS NOT NULL)"
+    if textual:
+        op = "=" if equal else "<>"
+        return f"COALESCE({ls}, '') {op} COALESCE({rs}, '')"
+    return f"{ls} {null_safe_eq if equal else null_safe_ne} {rs}"
+
+
+def like_pattern(value: str) -> str:
+    """PocketBase's ``~`` value: without an unescaped ``%`` it becomes ``%value%`` with ``\\``,
+    ``%`` and ``_`` escaped; otherwise it is used as the pattern."""
+    if _has_unescaped_percent(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _has_unescaped_percent(value: str) -> bool:
+    previous = ""
+    for char in value:
+        if char == "%" and previous != "\\":
+            return True
+        previous = "" if (char == "\\" and previous == "\\") else char
+    return False
+
+
+def _like(env: Env, left: Lit | Col, positive: bool, right: Lit | Col) -> str:
+    ls, lk = _typed(env, left, Lit("", "text"))
+    operator = ("ILIKE" if positive else "NOT ILIKE") if env.pg else ("LIKE" if positive else "NOT LIKE")
+    subject = _as_text(env, ls, lk)
+    if isinstance(right, Lit):
+        text = (
+            ""
+            if right.value is None
+            else (_number_text(right.value) if right.kind == "number" else str(right.value))
+        )
+        if right.kind == "bool":
+            text = "1" if right.value else "0"
+        return f"{subject} {operator} {env.lit(like_pattern(text))} ESCAPE '\\'"
+    rs, rk = _typed(env, right, Lit("", "text"))
+    return f"{subject} {operator} ('%' || {_as_text(env, rs, rk)} || '%') ESCAPE '\\'"
+
+
+# -- the collections list API filters definitions, not rows ------------------------------------
+
+
+def evaluate_plain(node: Node, data: dict[str, Any]) -> bool:
+    if isinstance(node, Logical):
+        results = (evaluate_plain(item, data) for item in node.items)
+        return all(results) if node.kind == "and" else any(results)
+
+    def value(operand: Any) -> Any:
+        if isinstance(operand, Text | Number):
+            return operand.value
+        if isinstance(operand, Ident):
+            if operand.name in ("true", "false"):
+                return operand.name == "true"
+            if operand.name == "null":
+                return None
+            if operand.name not in ("id", "name", "type", "system", "created", "updated"):
+                raise FilterError(f"Unknown field {operand.name!r}.")
+            return data.get(operand.name)
+        raise FilterError("Unsupported operand.")
+
+    left, right, op = value(node.left), value(node.right), node.base_op
+    if op in ("~", "!~"):
+        found = str(right or "").lower().strip("%") in str(left or "").lower()
+        return found if op == "~" else not found
+    if op in ("=", "!="):
+        same = (left or "") == (right or "") if not isinstance(left, bool) else left == right
+        return same if op == "=" else not same
+    try:
+        return bool({"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op])
+    except TypeError:
+        return False

@@ -1,0 +1,167 @@
+"""Resolved operands of a comparison, and the SQL pieces they render to.
+
+An operand is one of:
+- ``Lit``: a literal (text, number, bool, null) — rendered by pyDAL's representer, never by us;
+- ``Col``: a single SQL value (a column, a JSON path, a scalar subquery over single relations, a
+  function) with its storage kind;
+- ``Many``: several values correlated to the row (multiple relations, back-relations, ``:each``,
+  ``@collection``); comparisons against it become ``EXISTS`` subqueries (any) plus ``NOT EXISTS``
+  of a non-matching value (all), PocketBase's multi-match semantics.
+
+Everything renders at SQL-build time inside pyDAL ``Query`` objects (see ``compiler.leaf``), from
+pyDAL-expanded columns and pyDAL-represented values.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..collections.indexes import quote
+
+_ALIASES = itertools.count(1)
+
+
+def next_alias(prefix: str = "r") -> str:
+    """A process-wide unique table alias, so independently compiled queries can be combined."""
+    return f"__{prefix}{next(_ALIASES)}"
+
+
+class Env:
+    """What a render function needs: the database and pyDAL's expansion environment."""
+
+    def __init__(self, db: Any, query_env: dict[str, Any] | None):
+        self.db = db
+        self.adapter = db._adapter
+        self.query_env = query_env or {}
+        self.pg = "postgre" in type(db._adapter).__name__.lower()
+        #: ``@collection`` aliases currently rendered as an absent (all-NULL) row
+        self.null_aliases: set[str] = set()
+
+    def col(self, expr: Any) -> str:
+        return str(self.adapter.dialect.expand(expr, query_env=self.query_env))
+
+    def lit(self, value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return ("TRUE" if value else "FALSE") if self.pg else ("1" if value else "0")
+        if isinstance(value, int | float):
+            return str(self.adapter.represent(float(value), "double"))
+        return str(self.adapter.represent(str(value), "string"))
+
+
+Render = Callable[[Env], str]
+
+
+@dataclass
+class Lit:
+    value: Any
+    kind: str  # text | number | bool | null
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value is None or self.value == ""
+
+
+@dataclass
+class Col:
+    render: Render
+    kind: str  # text | number | bool | json | array | jsonvalue
+    fallback: str = "auto"  # auto | disabled (PocketBase's NullFallback)
+    #: an extra condition ANDed with any comparison on this value (e.g. emailVisibility)
+    guard: Render | None = None
+    #: for ``@collection`` values bound to a shared alias: a fresh, uncorrelated instance of the
+    #: same value, used for the "every row" half of a plain (non ``?``) comparison
+    fresh: Callable[[], Instance] | None = None
+
+
+@dataclass
+class Instance:
+    """One instantiation of a ``Many``: FROM sources, correlation conditions, and the value."""
+
+    sources: list[Render]
+    where: list[Render]
+    value: Col
+
+
+@dataclass
+class Many:
+    """A multi-valued operand; every ``build()`` gives an instance with fresh aliases."""
+
+    build: Callable[[], Instance]
+
+    def exists(self, env: Env, predicate: Callable[[Col], Render] | None) -> str:
+        inst = self.build()
+        conditions = [w(env) for w in inst.where]
+        if predicate is not None:
+            conditions.append(predicate(inst.value)(env))
+        sql = f"SELECT 1 FROM {', '.join(s(env) for s in inst.sources)}"
+        if conditions:
+            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+        return f"EXISTS ({sql})"
+
+
+@dataclass
+class Hop:
+    """One step of a relation path: a FROM source and how it correlates to the previous step."""
+
+    sources: list[Render]
+    where: list[Render] = field(default_factory=list)
+
+
+@dataclass
+class SharedJoin:
+    """An ``@collection`` alias shared by every comparison of one expression (join semantics)."""
+
+    collection_id: str
+    table: Any  # the aliased pyDAL table
+    alias: str
+    source: Render
+    where: list[Render] = field(default_factory=list)
+
+
+def table_source(table: Any, alias: str) -> Render:
+    return lambda env: f"{table._rname} AS {quote(alias)}"
+
+
+def json_elements_source(array_sql: Render, alias: str) -> Render:
+    """Rows of a JSON array's text elements, as ``<alias>.value``."""
+
+    def render(env: Env) -> str:
+        if env.pg:
+            return f"jsonb_array_elements_text(CAST({array_sql(env)} AS JSONB)) AS {quote(alias)}(value)"
+        return f"json_each({array_sql(env)}) AS {quote(alias)}"
+
+    return render
+
+
+def element_value(alias: str) -> Col:
+    return Col(lambda env: f"{quote(alias)}.value", "text")
+
+
+def json_array_contains(array_sql: Render, item_sql: Render) -> Render:
+    def render(env: Env) -> str:
+        if env.pg:
+            return f"(CAST({array_sql(env)} AS JSONB) ? CAST({item_sql(env)} AS TEXT))"
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({array_sql(env)}) AS __jc WHERE __jc.value = {item_sql(env)})"
+        )
+
+    return render
+
+
+def scalar_subquery(hops: list[Hop], value: Col) -> Col:
+    """The value at the end of a chain of single relations (NULL when a link is missing)."""
+
+    def render(env: Env) -> str:
+        sources = [s(env) for hop in hops for s in hop.sources]
+        conditions = [w(env) for hop in hops for w in hop.where]
+        sql = f"SELECT {value.render(env)} FROM {', '.join(sources)}"
+        if conditions:
+            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+        return f"({sql} LIMIT 1)"
+
+    return Col(render, value.kind, value.fallback, value.guard)
