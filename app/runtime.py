@@ -13,6 +13,7 @@ from .core.collections.store import CollectionStore
 from .core.hooks import Hooks
 from .core.records.service import RecordService
 from .core.rules.access import Access
+from .core.rules.compiler import RulesCompiler
 from .db import Database
 from .settings import Settings
 
@@ -26,14 +27,29 @@ class Runtime:
     collections: CollectionStore = field(init=False)
     access: Access = field(init=False)
     records: RecordService = field(init=False)
+    rules: RulesCompiler = field(init=False)
     #: Matches a collection definition against a ``filter`` of the collections list API.
     collection_filter: Any = None
+    #: Collections declared as Emmett models in ``settings.modules`` (``app.modules``).
+    code_collections: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.db)
-        self.collections = CollectionStore(self.db, self.registry)
-        self.access = Access()
+        self.rules = RulesCompiler(self.registry)
+        self.collections = CollectionStore(self.db, self.registry, self.rules.check_collection_rules)
+        self.access = Access(self.rules.rule)
         self.records = RecordService(self.db, self.registry, self.hooks, self.access)
+        self.records.filter_compiler = self.rules.client_filter
+        self.records.sort_resolver = self.rules.sort_column
+        self.collection_filter = lambda collection, text: self.rules.matches_collection(
+            collection.to_json(), text
+        )
+
+    def sync_code_collections(self) -> Any:
+        """Create or update the collections declared in ``settings.modules`` (writes the database)."""
+        from .modules import sync_code_collections
+
+        return sync_code_collections(self)
 
     def close(self) -> None:
         self.db.close()

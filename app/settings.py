@@ -72,6 +72,8 @@ class Settings:
     workers: int = 1
     origins: tuple[str, ...] = ("*",)
     batch_max_requests: int = 50
+    #: Python modules whose Emmett ``Model`` classes become collections (docs/code-first.md).
+    modules: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +97,7 @@ class Settings:
             "workers": int(_number(env, "WORKERS", 1, minimum=1)),
             "batch_max_requests": int(_number(env, "BATCH_MAX_REQUESTS", 50, minimum=0)),
             "origins": tuple(o.strip() for o in (env.get(PREFIX + "ORIGINS") or "*").split(",") if o.strip()),
+            "modules": tuple(m.strip() for m in (env.get(PREFIX + "MODULES") or "").split(",") if m.strip()),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -114,6 +117,9 @@ class Settings:
                 "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// "
                 f"(got {self.database_url.split(':', 1)[0]}://...)"
             )
+        for module in self.modules:
+            if not all(part.isidentifier() for part in module.split(".")):
+                raise SettingsError(f"{PREFIX}MODULES must list importable module names, got {module!r}")
 
     @property
     def data_path(self) -> str:

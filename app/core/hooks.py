@@ -64,7 +64,9 @@ class Hooks:
         self._hooks[(action, stage)].append((frozenset(collections), hook))
         return hook
 
-    def _decorator(self, action: Action, collections: tuple[str, ...], stage: Stage) -> Callable[[Hook], Hook]:
+    def _decorator(
+        self, action: Action, collections: tuple[str, ...], stage: Stage
+    ) -> Callable[[Hook], Hook]:
         def decorate(hook: Hook) -> Hook:
             return self.register(action, stage, hook, collections)
 

@@ -89,8 +89,11 @@ def default_auth_options() -> dict[str, Any]:
     return options
 
 
-def merge_auth_options(stored: dict[str, Any] | None, submitted: dict[str, Any]) -> dict[str, Any]:
-    """Defaults <- stored <- submitted, one level deep; secrets survive when not resubmitted."""
+def merge_auth_options(
+    stored: dict[str, Any] | None, submitted: dict[str, Any], fill_secrets: bool = True
+) -> dict[str, Any]:
+    """Defaults <- stored <- submitted, one level deep; secrets survive when not resubmitted, and
+    missing ones are generated (an exported definition carries none)."""
     merged = default_auth_options() if not stored else copy.deepcopy(stored)
     defaults = default_auth_options()
     for key in AUTH_OPTION_KEYS:
@@ -105,12 +108,19 @@ def merge_auth_options(stored: dict[str, Any] | None, submitted: dict[str, Any])
             merged[key] = combined
         else:
             merged[key] = copy.deepcopy(value)
+    for key in TOKEN_KEYS:
+        token = merged.get(key)
+        if not isinstance(token, dict):
+            merged[key] = token = {"duration": TOKEN_DURATIONS[key]}
+        if fill_secrets and not token.get("secret"):
+            token["secret"] = random_string(50)
+        token.setdefault("duration", TOKEN_DURATIONS[key])
     return merged
 
 
 def auth_options_json(options: dict[str, Any]) -> dict[str, Any]:
     """The options as clients see them: every key present, token secrets removed."""
-    out = merge_auth_options(options, {})
+    out = merge_auth_options(options, {}, fill_secrets=False)
     for key in TOKEN_KEYS:
         out[key] = {k: v for k, v in out[key].items() if k != "secret"}
     for provider in out["oauth2"].get("providers") or []:

@@ -30,7 +30,8 @@ class CompiledCollection:
         self.id = collection.id
         self.name = collection.name
         dal_fields = [
-            DalField(f"f{i}", f.kind.dal_type(f, dialect), rname=quote(f.name)) for i, f in enumerate(collection.fields)
+            DalField(f"f{i}", f.kind.dal_type(f, dialect), rname=quote(f.name))
+            for i, f in enumerate(collection.fields)
         ]
         rowid = DalField("rowid_", "bigint", rname=quote("_rowid" if dialect == "postgres" else "rowid"))
         primary = next(i for i, f in enumerate(collection.fields) if f.name == "id")

@@ -68,7 +68,9 @@ def alter_table(old: Collection, new: Collection, dialect: str) -> list[str]:
             statements.append(f"ALTER TABLE {table} ADD COLUMN {column_definition(field, dialect)}")
             continue
         if previous.name != field.name:
-            statements.append(f"ALTER TABLE {table} RENAME COLUMN {quote(previous.name)} TO {quote(field.name)}")
+            statements.append(
+                f"ALTER TABLE {table} RENAME COLUMN {quote(previous.name)} TO {quote(field.name)}"
+            )
         if _storage_changed(previous, field, dialect):
             statements += _retype(table, previous, field, dialect)
     statements += create_indexes(new, dialect)
@@ -116,7 +118,9 @@ def _convert(column: str, old: Field, new: Field, dialect: str) -> str:
         if source == "text":
             return column
         if source == "multi":
-            return f"COALESCE({column} ->> -1, '')" if pg else f"COALESCE(json_extract({column}, '$[#-1]'), '')"
+            return (
+                f"COALESCE({column} ->> -1, '')" if pg else f"COALESCE(json_extract({column}, '$[#-1]'), '')"
+            )
         if source == "number":
             return f"CAST({column} AS TEXT)"
         if source == "bool":

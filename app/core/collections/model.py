@@ -25,7 +25,10 @@ def field_id(type_name: str, name: str) -> str:
     return f"{type_name}{zlib.crc32(name.encode())}"
 
 
-def new_collection_id() -> str:
+def new_collection_id(type_name: str = "", name: str = "") -> str:
+    """PocketBase's collection id: ``pbc_`` + the CRC-32 of type and name (random without a name)."""
+    if name:
+        return f"pbc_{zlib.crc32((type_name + name).encode())}"
     return "pbc_" + str(int(random_string(10, "0123456789")))
 
 
@@ -104,7 +107,7 @@ class Collection:
 
     def __post_init__(self) -> None:
         if not self.id:
-            self.id = new_collection_id()
+            self.id = new_collection_id(self.type, self.name)
 
     @property
     def is_auth(self) -> bool:

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from ...db.sql import where
 from ...db import Database
+from ...db.sql import where
 from .compiled import CompiledCollection
 from .model import Collection, collection_from_json
 from .tables import SCHEMA_VERSION_KEY, bootstrap, internal_tables, is_missing_table_error

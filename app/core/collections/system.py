@@ -7,7 +7,7 @@ carries the ``id`` text primary key.
 
 from __future__ import annotations
 
-from .auth_options import default_auth_options
+from .auth_options import default_auth_options, merge_auth_options
 from .model import Collection, Field
 
 SUPERUSERS = "_superusers"
@@ -16,7 +16,16 @@ USERS_ID = "_pb_users_auth_"
 INTERNAL_TABLES = {"_collections", "_params", "_migrations", "_logs"}
 #: Record keys that can never be field names (they are part of every record's JSON).
 RESERVED_FIELD_NAMES = {
-    "null", "true", "false", "rowid", "oid", "_rowid_", "_rowid", "expand", "collectionId", "collectionName",
+    "null",
+    "true",
+    "false",
+    "rowid",
+    "oid",
+    "_rowid_",
+    "_rowid",
+    "expand",
+    "collectionId",
+    "collectionName",
 }
 AUTH_SYSTEM_FIELDS = ("password", "tokenKey", "email", "emailVisibility", "verified")
 
@@ -77,8 +86,7 @@ def ensure_system_fields(collection: Collection) -> None:
     missing = [f for f in required if collection.field(f.name) is None]
     collection.fields = missing + collection.fields
     if collection.is_auth:
-        if not collection.options:
-            collection.options = default_auth_options()
+        collection.options = merge_auth_options(collection.options or None, {})
         present = " ".join(collection.indexes)
         for index in auth_indexes(collection):
             marker = index.split(" ON ")[0].split()[-1]

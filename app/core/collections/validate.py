@@ -68,7 +68,9 @@ def validate_collection(
     elif new.type == "view":
         errors["type"] = field_error("validation_unsupported_type", "View collections are not supported yet.")
     elif original is not None and new.type != original.type:
-        errors["type"] = field_error("validation_collection_type_change", "Collection type cannot be changed.")
+        errors["type"] = field_error(
+            "validation_collection_type_change", "Collection type cannot be changed."
+        )
 
     if original is not None and new.system != original.system:
         errors["system"] = field_error(
@@ -88,13 +90,17 @@ def validate_collection(
             )
         elif any(c.id == new.name for c in others):
             name_problem = field_error(
-                "validation_collection_name_id_duplicate", "The name must not match an existing collection id."
+                "validation_collection_name_id_duplicate",
+                "The name must not match an existing collection id.",
             )
-        elif lowered in INTERNAL_TABLES or lowered.startswith(("sqlite_", "pg_")) or (
-            new.name.startswith("_") and not new.system
+        elif (
+            lowered in INTERNAL_TABLES
+            or lowered.startswith(("sqlite_", "pg_"))
+            or (new.name.startswith("_") and not new.system)
         ):
             name_problem = field_error(
-                "validation_collection_name_invalid", "The name shouldn't match with an existing internal table."
+                "validation_collection_name_invalid",
+                "The name shouldn't match with an existing internal table.",
             )
     if name_problem:
         errors["name"] = name_problem
@@ -133,7 +139,9 @@ def _validate_fields(new: Collection, original: Collection | None, lookup: Looku
         problems = _validate_field(field, new, original, lookup)
         lowered = field.name.lower()
         if "id" not in problems and field.id in seen_ids:
-            problems["id"] = field_error("validation_duplicated_field_id", f"Duplicated or invalid field id {field.id!r}")
+            problems["id"] = field_error(
+                "validation_duplicated_field_id", f"Duplicated or invalid field id {field.id!r}"
+            )
         if "name" not in problems and lowered in seen_names:
             problems["name"] = field_error(
                 "validation_duplicated_field_name",
@@ -162,18 +170,24 @@ def _validate_fields(new: Collection, original: Collection | None, lookup: Looku
                 continue
             current = new.field_by_id(old.id)
             if current is None or current.name != old.name or current.type != old.type:
-                return field_error("validation_system_field_change", "System fields cannot be deleted or renamed.")
+                return field_error(
+                    "validation_system_field_change", "System fields cannot be deleted or renamed."
+                )
     return None
 
 
-def _validate_field(field: Field, collection: Collection, original: Collection | None, lookup: Lookup) -> dict[str, Any]:
+def _validate_field(
+    field: Field, collection: Collection, original: Collection | None, lookup: Lookup
+) -> dict[str, Any]:
     problems: dict[str, Any] = {}
     try:
         kind = field_type(field.type)
     except UnknownFieldType:
         return {"type": field_error("validation_in_invalid", "Must be a valid value.")}
     if not field.id or len(field.id) > 100:
-        problems["id"] = field_error("validation_length_out_of_range", "The length must be between 1 and 100.")
+        problems["id"] = field_error(
+            "validation_length_out_of_range", "The length must be between 1 and 100."
+        )
     name_problem = _name_error(field.name)
     if name_problem is None and field.name in RESERVED_FIELD_NAMES:
         name_problem = field_error("validation_not_in_invalid", "Must not be one of the reserved names.")
@@ -191,7 +205,9 @@ def _validate_field(field: Field, collection: Collection, original: Collection |
         if relation_problem:
             problems["collectionId"] = relation_problem
     if field.type == "password" and not collection.is_auth:
-        problems["type"] = field_error("validation_in_invalid", "Password fields are only allowed in auth collections.")
+        problems["type"] = field_error(
+            "validation_in_invalid", "Password fields are only allowed in auth collections."
+        )
     return problems
 
 
@@ -202,12 +218,16 @@ def _relation_target_error(
     if original is not None:
         old = original.field_by_id(field.id)
         if old is not None and old.type == "relation" and old.opt("collectionId") != target_id:
-            return field_error("validation_field_relation_change", "The relation collection cannot be changed.")
+            return field_error(
+                "validation_field_relation_change", "The relation collection cannot be changed."
+            )
     if target_id == collection.id:
         return None
     target = lookup(target_id)
     if target is None or target.id != target_id:
-        return field_error("validation_field_relation_missing_collection", "The relation collection doesn't exist.")
+        return field_error(
+            "validation_field_relation_missing_collection", "The relation collection doesn't exist."
+        )
     return None
 
 
@@ -230,7 +250,9 @@ def _normalize_indexes(collection: Collection) -> dict[str, Any] | None:
             )
             continue
         if index.name.lower() in names:
-            errors[str(position)] = field_error("validation_duplicated_index_name", "The index name must be unique.")
+            errors[str(position)] = field_error(
+                "validation_duplicated_index_name", "The index name must be unique."
+            )
             continue
         names.add(index.name.lower())
         normalized.append(format_index(index, collection.name))

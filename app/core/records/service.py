@@ -146,6 +146,9 @@ class RecordService:
     def create(
         self, key: str, data: dict[str, Any], info: RequestInfo
     ) -> tuple[CompiledCollection, dict[str, Any]]:
+        """Insert a record. Order, as in PocketBase: submitted data, generated values, ``before``
+        hooks (which may still change the record), validation, the write, the create rule
+        (checked on the written row), ``after`` hooks; ``commit`` hooks once committed."""
         compiled = self._writable(key)
         self.access.ensure_unlocked(compiled, "create", info)
         record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
@@ -153,33 +156,33 @@ class RecordService:
         if compiled.collection.is_auth:
             errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
         self._fill_generated(compiled, record, is_new=True)
-        errors = self._validate(compiled, record, True, errors)
-        errors.update(
-            missing_relations(self, compiled, record, _unchecked(compiled.collection.fields, errors))
-        )
+        message = "Failed to create record."
         if errors:
-            raise BadRequest("Failed to create record.", errors)
+            self._raise_invalid(compiled, record, True, compiled.collection.fields, errors, message)
         event = RecordEvent("create", compiled, record, auth=info.auth, extra={"input": data})
         try:
             with self.db.transaction() as tx:
-                if self.hooks.has("create", "before"):
-                    self.hooks.run(event, "before")
-                    self._revalidate(compiled, record, True, "Failed to create record.")
+                self.hooks.run(event, "before")
+                self._raise_invalid(compiled, record, True, compiled.collection.fields, {}, message)
                 tx.execute(compiled.table._insert(**self._db_values(compiled, record, record.keys())))
                 self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
-            raise as_validation_error(exc, list(compiled.fields), "Failed to create record.") from None
+            raise as_validation_error(exc, list(compiled.fields), message) from None
         return compiled, _public(record)
 
     def update(
         self, key: str, record_id: str, data: dict[str, Any], info: RequestInfo
     ) -> tuple[CompiledCollection, dict[str, Any]]:
+        """Update a record under its update rule, which is part of both the locking read and the
+        UPDATE statement; modifiers apply to the locked row, so concurrent ``views+`` never lose
+        an increment (CON-1) and no write lands on a row the caller lost access to (CON-3)."""
         compiled = self._writable(key)
         rule = self.access.rule_query(compiled, "update", info)
         if not _plausible_id(record_id):
             raise NotFound()
+        message = "Failed to update record."
         try:
             with self.db.transaction() as tx:
                 original = self._load_for_write(compiled, record_id, rule)
@@ -195,22 +198,16 @@ class RecordService:
                         "message": "The record primary key cannot be changed.",
                     }
                 self._fill_generated(compiled, record, is_new=False)
-                errors = self._validate(compiled, record, False, errors)
-                changed_fields = [
-                    f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)
-                ]
-                errors.update(missing_relations(self, compiled, record, _unchecked(changed_fields, errors)))
                 if errors:
-                    raise BadRequest("Failed to update record.", errors)
+                    self._raise_invalid(
+                        compiled, record, False, self._changed(compiled, record, original), errors, message
+                    )
                 event = RecordEvent(
                     "update", compiled, record, original=original, auth=info.auth, extra={"input": data}
                 )
-                if self.hooks.has("update", "before"):
-                    self.hooks.run(event, "before")
-                    self._revalidate(compiled, record, False, "Failed to update record.")
-                    changed_fields = [
-                        f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)
-                    ]
+                self.hooks.run(event, "before")
+                changed_fields = self._changed(compiled, record, original)
+                self._raise_invalid(compiled, record, False, changed_fields, {}, message)
                 if changed_fields:
                     values = self._db_values(compiled, record, [f.name for f in changed_fields])
                     query = compiled.id_column == record_id
@@ -221,7 +218,7 @@ class RecordService:
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
-            raise as_validation_error(exc, list(compiled.fields), "Failed to update record.") from None
+            raise as_validation_error(exc, list(compiled.fields), message) from None
         return compiled, _public(record)
 
     def delete(self, key: str, record_id: str, info: RequestInfo) -> None:
@@ -280,25 +277,30 @@ class RecordService:
             elif f.type == "text" and is_new and not record.get(f.name) and f.opt("autogeneratePattern"):
                 record[f.name] = generate_from_pattern(f.opt("autogeneratePattern"))
 
-    def _validate(
-        self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, errors: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _raise_invalid(
+        self,
+        compiled: CompiledCollection,
+        record: dict[str, Any],
+        is_new: bool,
+        relation_fields: list[Any],
+        errors: dict[str, Any],
+        message: str,
+    ) -> None:
+        """Validate every field (and the relations in ``relation_fields``); raise all problems at
+        once, together with ``errors`` already found while reading the input."""
         for f in compiled.collection.fields:
             if f.name in errors:
                 continue
             problem = f.kind.validate(f, record.get(f.name), is_new)
             if problem:
                 errors[f.name] = problem
-        return errors
-
-    def _revalidate(
-        self, compiled: CompiledCollection, record: dict[str, Any], is_new: bool, message: str
-    ) -> None:
-        """Validate again after ``before`` hooks, which may have changed the record."""
-        errors = self._validate(compiled, record, is_new, {})
-        errors.update(missing_relations(self, compiled, record, _unchecked(compiled.relations, errors)))
+        errors.update(missing_relations(self, compiled, record, _unchecked(relation_fields, errors)))
         if errors:
             raise BadRequest(message, errors)
+
+    @staticmethod
+    def _changed(compiled: CompiledCollection, record: dict[str, Any], original: dict[str, Any]) -> list[Any]:
+        return [f for f in compiled.collection.fields if record.get(f.name) != original.get(f.name)]
 
     def _db_values(self, compiled: CompiledCollection, record: dict[str, Any], names: Any) -> dict[str, Any]:
         dialect = self.db.dialect
