@@ -155,6 +155,7 @@ class RecordService:
         changed, errors = apply_input(compiled, record, data, is_new=True, privileged=info.is_superuser)
         if compiled.collection.is_auth:
             errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
+            self._hash_passwords(compiled, record, errors)
         self._fill_generated(compiled, record, is_new=True)
         message = "Failed to create record."
         if errors:
@@ -192,6 +193,7 @@ class RecordService:
                 )
                 if compiled.collection.is_auth:
                     errors.update(apply_auth_rules(compiled, record, original, data, changed, info))
+                    self._hash_passwords(compiled, record, errors)
                 if record["id"] != original["id"]:
                     errors["id"] = {
                         "code": "validation_pk_change",
@@ -297,6 +299,21 @@ class RecordService:
         errors.update(missing_relations(self, compiled, record, _unchecked(relation_fields, errors)))
         if errors:
             raise BadRequest(message, errors)
+
+    def _hash_passwords(
+        self, compiled: CompiledCollection, record: dict[str, Any], errors: dict[str, Any]
+    ) -> None:
+        """Validate and hash submitted passwords up front: hashing is slow on purpose, and doing it
+        before the transaction keeps the write lock short (SQLite has one writer)."""
+        for f in compiled.collection.fields:
+            value = record.get(f.name)
+            if f.type != "password" or not isinstance(value, PlainPassword) or f.name in errors:
+                continue
+            problem = f.kind.validate(f, value, True)
+            if problem:
+                errors[f.name] = problem
+            elif value:
+                record[f.name] = f.kind.to_db(f, value, self.db.dialect)
 
     @staticmethod
     def _changed(compiled: CompiledCollection, record: dict[str, Any], original: dict[str, Any]) -> list[Any]:
