@@ -38,7 +38,12 @@ def auth_token(compiled: Any, record: dict[str, Any], refreshable: bool = True) 
     )
 
 
+AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
+
+
 def auth_response(runtime: Runtime, compiled: Any, record: dict[str, Any], info: RequestInfo) -> Any:
+    if not runtime.records.allowed_to_authenticate(compiled, record["id"], info):
+        raise Forbidden(AUTH_RULE_FAILED)
     viewer = RequestInfo(auth=AuthState(compiled, record), query=info.query)
     token = auth_token(compiled, record)
     wire = runtime.records.present_record(

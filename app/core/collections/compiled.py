@@ -58,6 +58,8 @@ class CompiledCollection:
         )
         self.wire_plan = self._wire_plan(self.visible)
         self.relations = [f for f in collection.fields if f.type == "relation"]
+        #: visible fields guarded by an EmmettBase read rule (``fields[].readRule``)
+        self.read_guarded = [f for f in self.visible if f.read_rule is not None and f.read_rule.strip()]
 
     def _wire_plan(self, fields: list[Field]) -> list[tuple[str, int, Converter]]:
         """(key, column index or -1 for a constant, converter) in PocketBase's sorted key order."""

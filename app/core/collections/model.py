@@ -43,6 +43,9 @@ class Field:
     required: bool = False
     help: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    #: EmmettBase extension: a rule a caller must pass to see (and filter on) this field.
+    #: None (the default) means no restriction — unlike collection rules, where None locks.
+    read_rule: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -82,6 +85,8 @@ class Field:
             out["required"] = self.required
         for key, default in kind.option_defaults.items():
             out[key] = copy.deepcopy(self.options.get(key, default))
+        if self.read_rule is not None:
+            out["readRule"] = self.read_rule
         return dict(sorted(out.items()))
 
     def copy(self) -> Field:
@@ -163,7 +168,7 @@ class Collection:
 
 def field_from_json(data: dict[str, Any]) -> Field:
     """Build a Field from PocketBase JSON; unknown keys become options (validated later)."""
-    common = {"id", "name", "type", "system", "hidden", "presentable", "required", "help"}
+    common = {"id", "name", "type", "system", "hidden", "presentable", "required", "help", "readRule"}
     return Field(
         name=str(data.get("name") or ""),
         type=str(data.get("type") or ""),
@@ -174,6 +179,7 @@ def field_from_json(data: dict[str, Any]) -> Field:
         required=bool(data.get("required", False)),
         help=str(data.get("help") or ""),
         options={k: v for k, v in data.items() if k not in common},
+        read_rule=data["readRule"] if isinstance(data.get("readRule"), str) else None,
     )
 
 

@@ -16,11 +16,13 @@ import orjson
 
 from ...db.sql import json_array_has_any, where
 from ..errors import BadRequest
+from .guards import drop_guarded, guard_flags
 from .visibility import hide_private_fields
 
 if TYPE_CHECKING:
     from ..collections.compiled import CompiledCollection
     from .service import RecordService
+
 
 MAX_DEPTH = 6
 MAX_EXPAND_LENGTH = 1000
@@ -39,7 +41,7 @@ def parse_expand(raw: str) -> dict[str, Any]:
     if not raw or not raw.strip():
         return {}
     if len(raw) > MAX_EXPAND_LENGTH:
-        raise BadRequest("The expand parameter is too long.")
+        raise BadRequest(detail="The expand parameter is too long.")
     tree: dict[str, Any] = {}
     for path in raw.split(","):
         parts = [p.strip() for p in path.strip().split(".") if p.strip()]
@@ -93,12 +95,18 @@ def _fetch(
         return []
     if rule is not None:
         query = query & rule
+    guards = service.access.read_guards(target, info)
     sql = where(target.table, query)._select(
-        *target.visible_columns, orderby=target.rowid, limitby=(0, limit) if limit else None
+        *target.visible_columns,
+        *guard_flags(target, guards),
+        orderby=target.rowid,
+        limitby=(0, limit) if limit else None,
     )
     items = []
     for row in service.db.fetchall(sql):
         wire = target.row_to_wire(row)
+        if guards:
+            drop_guarded(target, [wire], [row], guards)
         hide_private_fields(target, wire, info)
         items.append(Item(wire, relation_values(target, row)))
     return items

@@ -52,7 +52,7 @@ def _int(raw: str, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise BadRequest(f"Invalid {name} value.") from None
+        raise BadRequest(detail=f"Invalid {name} value.") from None
 
 
 def parse_list_params(query: dict[str, Any]) -> ListParams:
@@ -73,7 +73,7 @@ def parse_list_params(query: dict[str, Any]) -> ListParams:
     if skip in _TRUE:
         params.skip_total = True
     elif skip not in _FALSE:
-        raise BadRequest("Invalid skipTotal value.")
+        raise BadRequest(detail="Invalid skipTotal value.")
     return params
 
 
@@ -86,10 +86,10 @@ def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve
     if not sort.strip():
         return []
     if len(sort) > MAX_SORT_LENGTH:
-        raise BadRequest("The sort parameter is too long.")
+        raise BadRequest(detail="The sort parameter is too long.")
     parts = [p.strip() for p in sort.split(",") if p.strip()]
     if len(parts) > MAX_SORT_FIELDS:
-        raise BadRequest(f"You can sort by at most {MAX_SORT_FIELDS} fields.")
+        raise BadRequest(detail=f"You can sort by at most {MAX_SORT_FIELDS} fields.")
     order: list[Any] = []
     for part in parts:
         descending = part.startswith("-")
@@ -104,10 +104,12 @@ def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve
             if field is not None:
                 if field.hidden and not superuser:
                     raise Forbidden("Only superusers can sort by hidden fields.")
+                if field.read_rule and field.read_rule.strip() and not superuser:
+                    raise BadRequest(detail=f"Field {name!r} has a read rule and cannot be used to sort.")
                 column = compiled.columns[name]
             elif resolve is not None:
                 column = resolve(compiled, name)
             else:
-                raise BadRequest(f"Invalid sort field {name!r}.")
+                raise BadRequest(detail=f"Invalid sort field {name!r}.")
         order.append(~column if descending else column)
     return order

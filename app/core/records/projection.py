@@ -33,7 +33,7 @@ def parse_fields(raw: str) -> Tree | None:
     if not raw or not raw.strip():
         return None
     if len(raw) > MAX_FIELDS_LENGTH:
-        raise BadRequest("The fields parameter is too long.")
+        raise BadRequest(detail="The fields parameter is too long.")
     tree: Tree = {}
     for item in _split(raw):
         item = item.strip()
@@ -44,14 +44,14 @@ def parse_fields(raw: str) -> Tree | None:
         if modifier:
             match = _EXCERPT_RE.match(modifier.strip())
             if not match:
-                raise BadRequest(f"Unsupported fields modifier {modifier!r}.")
+                raise BadRequest(detail=f"Unsupported fields modifier {modifier!r}.")
             leaf = Excerpt(
                 min(int(match.group(1)), 100000), (match.group(2) or "false").lower() in ("true", "1", "t")
             )
         node = tree
         parts = [p.strip() for p in path.split(".")]
         if any(not p for p in parts) or len(parts) > 8:
-            raise BadRequest(f"Invalid fields path {path!r}.")
+            raise BadRequest(detail=f"Invalid fields path {path!r}.")
         for part in parts[:-1]:
             child = node.get(part)
             if not isinstance(child, dict):

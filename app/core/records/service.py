@@ -23,6 +23,7 @@ from ..rules.access import Access
 from ..rules.context import RequestInfo
 from .auth_fields import apply_auth_rules
 from .expand import Item, expand_items, parse_expand, relation_values
+from .guards import drop_guarded, guard_flags
 from .input import apply_input
 from .integrity import as_validation_error
 from .listing import ListParams, parse_sort
@@ -72,8 +73,10 @@ class RecordService:
         # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
         resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
         order = parse_sort(compiled, params.sort, info.is_superuser, resolve) or [compiled.rowid]
+        guards = self.access.read_guards(compiled, info)
         select = where(compiled.table, query)._select(
             *compiled.visible_columns,
+            *guard_flags(compiled, guards),
             orderby=order,
             limitby=(params.offset, params.offset + params.per_page),
         )
@@ -83,7 +86,7 @@ class RecordService:
         else:
             total = int(self.db.scalar(count_sql(compiled.table, query)) or 0)
             pages = math.ceil(total / params.per_page) if total else 0
-        items = self.present_rows(compiled, rows, info, params.expand, params.fields)
+        items = self.present_rows(compiled, rows, info, params.expand, params.fields, guards)
         return {
             "items": items,
             "page": params.page,
@@ -99,23 +102,39 @@ class RecordService:
         rule = self.access.rule_query(compiled, "view", info)
         if not _plausible_id(record_id):
             raise NotFound()
-        if rule is None:
+        guards = self.access.read_guards(compiled, info)
+        if rule is None and not guards:
             row = self.db.fetchone(compiled.get_sql, (record_id,))
         else:
-            query = (compiled.id_column == record_id) & rule
-            row = self.db.fetchone(where(compiled.table, query)._select(*compiled.visible_columns))
+            query = compiled.id_column == record_id
+            if rule is not None:
+                query = query & rule
+            sql = where(compiled.table, query)._select(
+                *compiled.visible_columns, *guard_flags(compiled, guards)
+            )
+            row = self.db.fetchone(sql)
         if row is None:
             raise NotFound()
-        return self.present_rows(compiled, [row], info, expand, fields)[0]
+        return self.present_rows(compiled, [row], info, expand, fields, guards)[0]
 
     def present_rows(
-        self, compiled: CompiledCollection, rows: list[Any], info: RequestInfo, expand: str, fields: str
+        self,
+        compiled: CompiledCollection,
+        rows: list[Any],
+        info: RequestInfo,
+        expand: str,
+        fields: str,
+        guards: list[tuple[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         tree = parse_expand(expand)
         projection = parse_fields(fields)
         wires = [compiled.row_to_wire(row) for row in rows]
-        for wire in wires:
-            hide_private_fields(compiled, wire, info)
+        if guards:
+            drop_guarded(compiled, wires, rows, guards)
+        if compiled.collection.is_auth:
+            managed = self.managed_ids(compiled, [w["id"] for w in wires], info)
+            for wire in wires:
+                hide_private_fields(compiled, wire, info, managed)
         if tree:
             items = [
                 Item(wire, relation_values(compiled, row)) for wire, row in zip(wires, rows, strict=True)
@@ -135,6 +154,13 @@ class RecordService:
     ) -> dict[str, Any]:
         row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in compiled.visible)
         wire = compiled.python_to_wire(record)
+        guards = self.access.read_guards(compiled, info)
+        if guards:
+            sql = where(compiled.table, compiled.id_column == record["id"])._select(
+                *guard_flags(compiled, guards)
+            )
+            flags = self.db.fetchone(sql) or (0,) * len(guards)
+            drop_guarded(compiled, [wire], [(*row, *flags)], guards)
         hide_private_fields(compiled, wire, info)
         tree, projection = parse_expand(expand), parse_fields(fields)
         if tree:
@@ -192,7 +218,8 @@ class RecordService:
                     compiled, record, data, is_new=False, privileged=info.is_superuser
                 )
                 if compiled.collection.is_auth:
-                    errors.update(apply_auth_rules(compiled, record, original, data, changed, info))
+                    manager = self.can_manage(compiled, record_id, info)
+                    errors.update(apply_auth_rules(compiled, record, original, data, changed, info, manager))
                     self._hash_passwords(compiled, record, errors)
                 if record["id"] != original["id"]:
                     errors["id"] = {
@@ -251,6 +278,36 @@ class RecordService:
             raise NotFound()
         self.hooks.run(event, "after")
         self.db.on_commit(lambda: self.hooks.run_after_commit(event))
+
+    def can_manage(self, compiled: CompiledCollection, record_id: str, info: RequestInfo) -> bool:
+        """The auth collection's ``manageRule``: lets a caller change another record's email,
+        password and verified state without its old password (PocketBase's manager access)."""
+        if info.is_superuser:
+            return True
+        rule = compiled.collection.rule("manageRule")
+        if not compiled.collection.is_auth or rule is None or info.auth is None:
+            return False
+        return self.access.record_allowed(
+            compiled, rule, info, lambda q: self._exists(compiled, record_id, q)
+        )
+
+    def managed_ids(self, compiled: CompiledCollection, ids: list[str], info: RequestInfo) -> set[str]:
+        """Which of ``ids`` the caller manages (one query), for email visibility."""
+        rule = compiled.collection.rule("manageRule")
+        if not ids or info.auth is None or not rule or not rule.strip() or info.is_superuser:
+            return set()
+        query = self.access.rule_query_text(compiled, rule, info)
+        sql = where(compiled.table, compiled.id_column.belongs(ids) & query)._select(compiled.id_column)
+        return {row[0] for row in self.db.fetchall(sql)}
+
+    def allowed_to_authenticate(
+        self, compiled: CompiledCollection, record_id: str, info: RequestInfo
+    ) -> bool:
+        """The auth collection's ``authRule`` for this record (``null``: nobody may sign in)."""
+        rule = compiled.collection.rule("authRule")
+        return self.access.record_allowed(
+            compiled, rule, info, lambda q: self._exists(compiled, record_id, q)
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 

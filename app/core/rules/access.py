@@ -12,6 +12,7 @@ create's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ..errors import BadRequest, Forbidden
@@ -50,6 +51,17 @@ class Access:
             raise Forbidden(LOCKED_MESSAGE)
         return self._compile(compiled, rule, info)
 
+    def read_guards(self, compiled: Any, info: RequestInfo) -> list[tuple[str, Any]]:
+        """(field name, query) for every field with a read rule the caller is subject to; a row
+        shows the field only where the query holds. Superusers are subject to none."""
+        if info.is_superuser or not compiled.read_guarded:
+            return []
+        return [(f.name, self._compile(compiled, f.read_rule, info)) for f in compiled.read_guarded]
+
+    def rule_query_text(self, compiled: Any, rule: str, info: RequestInfo) -> Any:
+        """A rule's query for this caller, ``rule`` given as text (auth collections' extra rules)."""
+        return self._compile(compiled, rule, info)
+
     def ensure_unlocked(self, compiled: Any, action: Action, info: RequestInfo) -> None:
         """Refuse early (403) when the action's rule is locked and the caller is not a superuser."""
         if not info.is_superuser and compiled.collection.rule(RULE_OF[action]) is None:
@@ -77,6 +89,18 @@ class Access:
             return
         if probe is None or not probe(query):
             raise BadRequest("Failed to create record.")
+
+    def record_allowed(
+        self, compiled: Any, rule: str | None, info: RequestInfo, exists: Callable[[Any], bool]
+    ) -> bool:
+        """Whether one stored record passes ``rule`` for this caller (``authRule``, ``manageRule``).
+        ``exists(query)`` tells whether the record matches a rule query."""
+        if info.is_superuser:
+            return True
+        if rule is None:
+            return False
+        query = self._compile(compiled, rule, info)
+        return query is ALLOW_ALL or exists(query)
 
     def _compile(self, compiled: Any, rule: str, info: RequestInfo) -> Any:
         if not rule.strip():

@@ -121,24 +121,23 @@ class RulesCompiler:
         overlay = _Overlay(self.registry, compiled)
         errors: dict[str, Any] = {}
         names = RULE_NAMES + (AUTH_RULE_NAMES if collection.is_auth else ())
-        for name in names:
-            rule = collection.rule(name)
+        checks: list[tuple[tuple[str, ...], str | None]] = [
+            ((name,), collection.rule(name)) for name in names
+        ]
+        checks += [(("fields", str(i), "readRule"), f.read_rule) for i, f in enumerate(collection.fields)]
+        for path, rule in checks:
             if rule is None or not rule.strip():
                 continue
             try:
-                scope = Scope(
-                    compiled,
-                    compiled.table,
-                    overlay,
-                    RequestInfo(),
-                    False,
-                    self._rule_on_alias(RequestInfo()),
-                )
+                scope = self._scope(compiled, compiled.table, RequestInfo(), False, registry=overlay)
                 render = self._with_joins(self._node(self._parse(rule), scope), scope)
                 query = leaf(compiled.table._db, compiled.id_column, render)
                 where(compiled.table, query)._select(compiled.id_column)
             except FilterError as exc:
-                errors[name] = {
+                node = errors
+                for key in path[:-1]:
+                    node = node.setdefault(key, {})
+                node[path[-1]] = {
                     "code": "validation_invalid_rule",
                     "message": f"Invalid rule. Raw error: {exc}",
                 }
@@ -157,15 +156,19 @@ class RulesCompiler:
         except FilterSyntaxError as exc:
             raise FilterError(str(exc)) from None
 
-    def _scope(self, compiled: Any, table: Any, info: RequestInfo, client: bool) -> Scope:
-        return Scope(compiled, table, self.registry, info, client, self._rule_on_alias(info))
+    def _scope(
+        self, compiled: Any, table: Any, info: RequestInfo, client: bool, registry: Any = None
+    ) -> Scope:
+        return Scope(compiled, table, registry or self.registry, info, client, self._rule_on(info, registry))
 
-    def _rule_on_alias(self, info: RequestInfo) -> Callable[[Any, Any], Render | None]:
-        def compile_on(target: Any, aliased: Any) -> Render | None:
-            rule = target.collection.listRule
+    def _rule_on(self, info: RequestInfo, registry: Any = None) -> Callable[[Any, Any, str], Render | None]:
+        """Compiles a trusted rule (list rules of related collections, field read rules) on a
+        collection's table or alias, for embedding into another query."""
+
+        def compile_on(target: Any, table: Any, rule: str) -> Render | None:
             if not rule or not rule.strip():
                 return None
-            scope = self._scope(target, aliased, info, client=False)
+            scope = self._scope(target, table, info, client=False, registry=registry)
             return self._with_joins(self._node(self._parse(rule), scope), scope)
 
         return compile_on

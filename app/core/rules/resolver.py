@@ -59,8 +59,8 @@ class Scope:
     registry: Any
     info: RequestInfo
     client: bool
-    #: compiles a collection's list rule on an aliased table (hidden fields allowed) -> Render
-    rule_on_alias: Callable[[CompiledCollection, Any], Render | None]
+    #: compiles a rule text on a (possibly aliased) table of a collection, hidden fields allowed
+    rule_on: Callable[[CompiledCollection, Any, str], Render | None]
     #: ``@collection`` aliases shared by the whole expression, by alias name
     shared: dict[str, SharedJoin] = field(default_factory=dict)
 
@@ -219,7 +219,7 @@ def _rule_join(target: CompiledCollection, aliased: Any, scope: Scope) -> list[R
         raise FilterError(f"The {target.name!r} collection can be filtered on only by superusers.")
     if not rule.strip():
         return []
-    render = scope.rule_on_alias(target, aliased)
+    render = scope.rule_on(target, aliased, rule)
     return [render] if render else []
 
 
@@ -248,9 +248,17 @@ def _final(
     value = Col(column, kind)
     if modifier == "lower":
         value = Col(lambda env: f"LOWER({_as_text(column(env), kind)})", "text")
+    guards: list[Render] = []
     if field_def.name == "email" and compiled.collection.is_auth and scope.client:
         visible = _column_render(table, compiled, "emailVisibility")
-        value.guard = lambda env: f"{visible(env)} = {env.lit(True)}"
+        guards.append(lambda env: f"{visible(env)} = {env.lit(True)}")
+    if scope.client and field_def.read_rule and field_def.read_rule.strip():
+        # A field the caller may not read on a row is not filterable on that row either.
+        readable = scope.rule_on(compiled, table, field_def.read_rule)
+        if readable is not None:
+            guards.append(readable)
+    if guards:
+        value.guard = lambda env: " AND ".join(f"({g(env)})" for g in guards)
     return _finish(value, hops, multi)
 
 
