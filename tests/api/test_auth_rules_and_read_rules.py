@@ -34,14 +34,16 @@ def test_auth_rule_restricts_who_may_sign_in(api):
 
 def test_manage_rule_gives_managers_email_and_password_control(api):
     su = superuser_headers(api)
-    api.patch(
-        "/api/collections/users",
-        headers=su,
-        json={"fields": [*api.get("/api/collections/users", headers=su).json()["fields"],
-                         {"name": "admin", "type": "bool"}],
-              "listRule": "", "viewRule": "", "updateRule": "id = @request.auth.id || @request.auth.admin = true",
-              "manageRule": "@request.auth.admin = true"},
-    )  # fmt: skip
+    users = api.get("/api/collections/users", headers=su).json()
+    fields = [*users["fields"], {"name": "admin", "type": "bool"}]
+    rules = {
+        "listRule": "",
+        "viewRule": "",
+        "updateRule": "id = @request.auth.id || @request.auth.admin = true",
+        "manageRule": "@request.auth.admin = true",
+    }
+    response = api.patch("/api/collections/users", headers=su, json={"fields": fields, **rules})
+    assert response.status_code == 200, response.text
     boss = create_user(api, "boss@example.com")
     worker = create_user(api, "worker@example.com")
     api.patch(f"/api/collections/users/records/{boss['id']}", headers=su, json={"admin": True})
