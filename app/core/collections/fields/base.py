@@ -137,10 +137,13 @@ def _coerce_like(default: Any, value: Any) -> Any:
 
 
 def to_str(raw: Any) -> str:
-    """Scalar input as text, the way PocketBase's ``cast.ToString`` does; lists/objects refused."""
+    """Scalar input as text, the way PocketBase's ``cast.ToString`` does; lists/objects refused,
+    and so are NUL characters (no database stores them in text)."""
     if raw is None:
         return ""
     if isinstance(raw, str):
+        if "\x00" in raw:
+            raise InvalidValue("validation_invalid_value", "Null characters are not allowed.")
         return raw
     if isinstance(raw, bool):
         return "true" if raw else "false"
@@ -166,7 +169,7 @@ def to_str_list(raw: Any) -> list[str]:
                 parsed = None
             if isinstance(parsed, list):
                 return to_str_list(parsed)
-        return [raw]
+        return [to_str(raw)]
     if isinstance(raw, list | tuple):
         items: list[str] = []
         for item in raw:

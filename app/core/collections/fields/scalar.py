@@ -237,9 +237,13 @@ _EMPTY_JSON: tuple[Any, ...] = (None, "", [], {})
 
 def _json_text(value: Any) -> bytes:
     try:
-        return orjson.dumps(value)
+        text = orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         raise InvalidValue("validation_invalid_json", "Must be a valid json value.") from None
+    if b"\\u0000" in text:
+        # PostgreSQL's JSONB cannot hold a NUL character; refuse it on both engines alike.
+        raise InvalidValue("validation_invalid_json", "Null characters are not allowed.")
+    return text
 
 
 class JSONType(FieldType):
@@ -270,7 +274,10 @@ class JSONType(FieldType):
 
     def validate(self, f: Field, value: Any, is_new: bool) -> FieldErr | None:
         limit = f.opt("maxSize") or self.DEFAULT_MAX_SIZE
-        size = len(_json_text(value))
+        try:
+            size = len(_json_text(value))
+        except InvalidValue as exc:
+            return exc.error
         if size > limit:
             return err(
                 "validation_json_size_limit",
