@@ -17,6 +17,7 @@ pyDAL-represented values; no request text ever becomes SQL text.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -73,9 +74,26 @@ def _as_api_error(method: Callable[..., Any]) -> Callable[..., Any]:
 INVALID_FILTER = "Something went wrong while processing your request."
 
 
+COMPILED_CACHE_SIZE = 512
+
+
+def _request_independent(node: Node) -> bool:
+    for operand in walk_operands(node):
+        if (
+            isinstance(operand, Ident)
+            and operand.name.startswith("@")
+            and not operand.name.startswith("@collection.")
+        ):
+            return False
+        if isinstance(operand, Call) and operand.name == "strftime":
+            return False
+    return True
+
+
 class RulesCompiler:
     def __init__(self, registry: Any):
         self.registry = registry
+        self._compiled: OrderedDict[tuple[Any, ...], Query] = OrderedDict()
 
     # -- public entry points ---------------------------------------------------------------------
 
@@ -177,9 +195,23 @@ class RulesCompiler:
         self, compiled: Any, table: Any, text: str, info: RequestInfo, client: bool, node: Node | None = None
     ) -> Query:
         node = node if node is not None else self._parse(text)
+        # Expressions that read nothing of the request (and no clock) compile to the same query
+        # for every caller: keep those in a bounded LRU. A schema reload compiles new collection
+        # objects, so stale entries are never hit again and simply age out.
+        key = (id(compiled), id(table), text, client) if _request_independent(node) else None
+        if key is not None:
+            cached = self._compiled.get(key)
+            if cached is not None:
+                self._compiled.move_to_end(key)
+                return cached
         scope = self._scope(compiled, table, info, client)
         render = self._with_joins(self._node(node, scope), scope)
-        return leaf(table._db, table[compiled.id_column.name], render)
+        query = leaf(table._db, table[compiled.id_column.name], render)
+        if key is not None:
+            self._compiled[key] = query
+            if len(self._compiled) > COMPILED_CACHE_SIZE:
+                self._compiled.popitem(last=False)
+        return query
 
     def _with_joins(self, render: Render, scope: Scope) -> Render:
         """Wrap the expression in the ``@collection`` joins it uses (join semantics)."""
