@@ -13,8 +13,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..auth.session import load_auth, token_from_header
-from ..core.errors import ApiError, BadRequest, NotFound
+from ..core.errors import ApiError, BadRequest
 from ..core.rules.context import RequestInfo
 from ..runtime import Runtime
 from .pipes import to_api_error
@@ -78,25 +77,23 @@ def mount(api: Any, runtime: Runtime) -> None:
         return json_response(results)
 
 
-def _item_info(
-    runtime: Runtime, item: dict[str, Any], base: RequestInfo, query: dict[str, Any]
-) -> RequestInfo:
+def _item_info(item: dict[str, Any], base: RequestInfo, query: dict[str, Any]) -> RequestInfo:
+    """The context an item's rules see: the batch request's own auth (an item's Authorization
+    header is not authenticated again, as in PocketBase), its headers plus the item's, and
+    ``@request.context = "batch"`` so a rule can keep an action out of batches."""
+    raw_headers = item.get("headers")
     headers = (
-        {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
-        if isinstance(item.get("headers"), dict)
-        else {}
+        {str(k).lower(): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else {}
     )
-    auth = base.auth
-    if "authorization" in headers:
-        token = token_from_header(headers["authorization"])
-        auth = load_auth(runtime.db, runtime.registry, token) if token else None
+    headers.pop("authorization", None)
     body = item.get("body")
     return RequestInfo(
-        auth=auth,
+        auth=base.auth,
         method=str(item.get("method", "")).upper(),
         query=query,
         headers={**base.headers, **headers},
         body=body if isinstance(body, dict) else {},
+        context="batch",
     )
 
 
@@ -108,7 +105,7 @@ def _run_item(runtime: Runtime, item: dict[str, Any], base: RequestInfo) -> dict
         raise ApiError()
     collection, record_id = unquote(match.group(1)), unquote(match.group(2) or "")
     query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-    info = _item_info(runtime, item, base, query)
+    info = _item_info(item, base, query)
     data = info.body
     service = runtime.records
     expand = str(query.get("expand", "") or "")
@@ -128,12 +125,10 @@ def _run_item(runtime: Runtime, item: dict[str, Any], base: RequestInfo) -> dict
 
 
 def _upsert(runtime: Runtime, collection: str, data: dict[str, Any], info: RequestInfo) -> Any:
+    """PUT: update when a record with that id exists (under the update rule: someone else's record
+    is a 404, never a duplicate-id create), create otherwise."""
     record_id = data.get("id")
-    if isinstance(record_id, str) and record_id:
-        try:
-            return runtime.records.update(
-                collection, record_id, {k: v for k, v in data.items() if k != "id"}, info
-            )
-        except NotFound:
-            pass
+    if isinstance(record_id, str) and record_id and runtime.records.exists(collection, record_id):
+        rest = {k: v for k, v in data.items() if k != "id"}
+        return runtime.records.update(collection, record_id, rest, info)
     return runtime.records.create(collection, data, info)

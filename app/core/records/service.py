@@ -279,6 +279,11 @@ class RecordService:
         self.hooks.run(event, "after")
         self.db.on_commit(lambda: self.hooks.run_after_commit(event))
 
+    def exists(self, key: str, record_id: str) -> bool:
+        """Whether a record exists, regardless of any rule (for upserts, which then apply them)."""
+        compiled = self.collection(key)
+        return _plausible_id(record_id) and self._exists(compiled, record_id, compiled.id_column != None)  # noqa: E711
+
     def can_manage(self, compiled: CompiledCollection, record_id: str, info: RequestInfo) -> bool:
         """The auth collection's ``manageRule``: lets a caller change another record's email,
         password and verified state without its old password (PocketBase's manager access)."""

@@ -25,6 +25,7 @@ from typing import Any
 from pydal.objects import Expression, Query
 
 from ..errors import BadRequest, Forbidden
+from .comparison import scalar_compare
 from .context import RequestInfo
 from .functions import call_operand
 from .operands import Col, Env, Lit, Many, Render, SharedJoin
@@ -259,7 +260,7 @@ class RulesCompiler:
         if isinstance(operand, Ident):
             return resolve_ident(operand.name, scope)
         if isinstance(operand, Call):
-            return call_operand(operand, lambda arg: self._operand(arg, scope))
+            return call_operand(operand, lambda arg: self._operand(arg, scope), scope.registry.db.dialect)
         raise FilterError("Unsupported operand.")
 
 
@@ -356,20 +357,37 @@ def _compare_many(left: Operand, op: str, right: Operand, any_of: bool) -> Rende
 
 
 def _many_vs_many(left: Many, op: str, right: Many, any_of: bool) -> Render:
-    def pair(env: Env, negate: bool) -> str:
-        a, b = left.build(), right.build()
-        check = scalar_compare(a.value, op, b.value)(env)
+    """Both sides multi-valued: PocketBase joins both, so an empty side takes part as one NULL."""
+
+    def exists(env: Env, negate: bool, left_empty: bool = False, right_empty: bool = False) -> str:
+        a = None if left_empty else left.build()
+        b = None if right_empty else right.build()
+        a_value = a.value if a else Col(lambda _env: "NULL", "text")
+        b_value = b.value if b else Col(lambda _env: "NULL", "text")
+        check = scalar_compare(a_value, op, b_value)(env)
         if negate:
             check = f"({check}) IS NOT TRUE"
-        conditions = [w(env) for w in a.where + b.where] + [check]
-        sources = [s(env) for s in a.sources + b.sources]
+        sources = [s(env) for inst in (a, b) if inst for s in inst.sources]
+        conditions = [w(env) for inst in (a, b) if inst for w in inst.where] + [check]
+        where = " AND ".join(f"({c})" for c in conditions)
+        if not sources:
+            return f"({where})"
+        return f"EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {where})"
+
+    def empty(env: Env, many: Many) -> str:
+        return f"NOT {many.exists(env, None)}"
+
+    def some(env: Env) -> str:
         return (
-            f"EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {' AND '.join(f'({c})' for c in conditions)})"
+            f"({exists(env, False)}"
+            f" OR ({empty(env, left)} AND {exists(env, False, left_empty=True)})"
+            f" OR ({empty(env, right)} AND {exists(env, False, right_empty=True)})"
+            f" OR ({empty(env, left)} AND {empty(env, right)} AND {exists(env, False, True, True)} IS TRUE))"
         )
 
     if any_of:
-        return lambda env: pair(env, False)
-    return lambda env: f"({pair(env, False)} AND NOT {pair(env, True)})"
+        return some
+    return lambda env: f"({some(env)} AND NOT {exists(env, True)})"
 
 
 def compare_bool(render: Render, op: str, right: Operand) -> Render:
@@ -379,162 +397,6 @@ def compare_bool(render: Render, op: str, right: Operand) -> Render:
     truthy = right.value in (True, 1, "true", "1")
     positive = truthy == (op == "=")
     return render if positive else (lambda env: f"NOT {render(env)}")
-
-
-def _typed(env: Env, operand: Lit | Col, other: Lit | Col) -> tuple[str, str]:
-    """(sql, kind) of ``operand``, typing literals after the other side."""
-    if isinstance(operand, Col):
-        sql = operand.render(env)
-        if env.null_aliases and any(f'"{a}".' in sql for a in env.null_aliases):
-            return "NULL", operand.kind
-        return sql, operand.kind
-    value, kind = operand.value, operand.kind
-    target = other.kind if isinstance(other, Col) else None
-    if kind == "null":
-        return "NULL", "null"
-    if target == "number":
-        if kind == "bool":
-            return env.lit(1 if value else 0), "number"
-        if kind == "text":
-            try:
-                return env.lit(float(value)), "number"
-            except ValueError:
-                return env.lit(value), "text"
-    if target == "bool":
-        if kind == "text" and value.strip().lower() in ("true", "false", "1", "0", "t", "f"):
-            return env.lit(value.strip().lower() in ("true", "1", "t")), "bool"
-        if kind == "number":
-            return env.lit(value != 0), "bool"
-    if target in ("text", "json", "array", "jsonvalue") and kind == "bool":
-        return env.lit("1" if value else "0"), "text"
-    if kind == "number" and target in ("text", "json", "array"):
-        return env.lit(_number_text(value)), "text"
-    return env.lit(value), kind
-
-
-def _number_text(value: Any) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _as_text(env: Env, sql: str, kind: str) -> str:
-    if kind in ("text", "null"):
-        return sql
-    if kind == "jsonvalue" and env.pg:
-        return f"({sql} #>> '{{}}')"
-    return f"CAST({sql} AS TEXT)"
-
-
-def _align(env: Env, left: Lit | Col, right: Lit | Col) -> tuple[str, str, str]:
-    ls, lk = _typed(env, left, right)
-    rs, rk = _typed(env, right, left)
-    if lk == rk or "null" in (lk, rk):
-        kind = rk if lk == "null" else lk
-        if env.pg and kind in ("json", "array", "jsonvalue"):
-            return _as_text(env, ls, lk), _as_text(env, rs, rk), "text"
-        return ls, rs, kind
-    if "jsonvalue" in (lk, rk) and not env.pg:
-        return ls, rs, "jsonvalue"  # SQLite's json_extract returns native values
-    if "jsonvalue" in (lk, rk) and env.pg and {lk, rk} == {"jsonvalue", "number"}:
-        json_sql = ls if lk == "jsonvalue" else rs
-        number = (
-            f"(CASE WHEN jsonb_typeof({json_sql}) = 'number' "
-            f"THEN CAST({json_sql} #>> '{{}}' AS DOUBLE PRECISION) END)"
-        )
-        return (number, rs, "number") if lk == "jsonvalue" else (ls, number, "number")
-    if {lk, rk} == {"number", "bool"} and not env.pg:
-        return ls, rs, "number"
-    return _as_text(env, ls, lk), _as_text(env, rs, rk), "text"
-
-
-def scalar_compare(left: Lit | Col, op: str, right: Lit | Col) -> Render:
-    if op in ("=", "!="):
-        return lambda env: _equality(env, left, op == "=", right)
-    if op in ("~", "!~"):
-        return lambda env: _like(env, left, op == "~", right)
-    if op in ("<", "<=", ">", ">="):
-
-        def ordering(env: Env) -> str:
-            ls, rs, _ = _align(env, left, right)
-            return f"{ls} {op} {rs}"
-
-        return ordering
-    raise FilterError(f"Unknown operator {op!r}.")
-
-
-def _is_empty(operand: Lit | Col) -> bool:
-    return isinstance(operand, Lit) and operand.is_empty
-
-
-def _known_non_empty(operand: Lit | Col) -> bool:
-    return isinstance(operand, Lit) and not operand.is_empty
-
-
-def _equality(env: Env, left: Lit | Col, equal: bool, right: Lit | Col) -> str:
-    ls, rs, kind = _align(env, left, right)
-    null_safe_eq = "IS NOT DISTINCT FROM" if env.pg else "IS"
-    null_safe_ne = "IS DISTINCT FROM" if env.pg else "IS NOT"
-    disabled = any(isinstance(o, Col) and o.fallback == "disabled" for o in (left, right))
-    if disabled:
-        if env.pg and kind == "text" and (_is_empty(left) or _is_empty(right)):
-            # a JSON null is not SQL NULL on PostgreSQL: treat both as null
-            column = rs if _is_empty(left) else ls
-            empty = f"({column} IS NULL OR {column} = 'null')"
-            return empty if equal else f"NOT {empty}"
-        return f"{ls} {null_safe_eq if equal else null_safe_ne} {rs}"
-    left_empty, right_empty = _is_empty(left), _is_empty(right)
-    if left_empty and right_empty:
-        return "(1 = 1)" if equal else "(1 = 0)"
-    textual = kind in ("text", "json", "array")
-    if _known_non_empty(left) or _known_non_empty(right):
-        return f"{ls} = {rs}" if equal else f"{ls} {null_safe_ne} {rs}"
-    if left_empty or right_empty:
-        column = rs if left_empty else ls
-        if textual:
-            return (
-                f"({column} = '' OR {column} IS NULL)"
-                if equal
-                else f"({column} <> '' AND {column} IS NOT NULL)"
-            )
-        return f"({column} IS NULL)" if equal else f"({column} IS NOT NULL)"
-    if textual:
-        op = "=" if equal else "<>"
-        return f"COALESCE({ls}, '') {op} COALESCE({rs}, '')"
-    return f"{ls} {null_safe_eq if equal else null_safe_ne} {rs}"
-
-
-def like_pattern(value: str) -> str:
-    """PocketBase's ``~`` value: without an unescaped ``%`` it becomes ``%value%`` with ``\\``,
-    ``%`` and ``_`` escaped; otherwise it is used as the pattern."""
-    if _has_unescaped_percent(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _has_unescaped_percent(value: str) -> bool:
-    previous = ""
-    for char in value:
-        if char == "%" and previous != "\\":
-            return True
-        previous = "" if (char == "\\" and previous == "\\") else char
-    return False
-
-
-def _like(env: Env, left: Lit | Col, positive: bool, right: Lit | Col) -> str:
-    ls, lk = _typed(env, left, Lit("", "text"))
-    operator = ("ILIKE" if positive else "NOT ILIKE") if env.pg else ("LIKE" if positive else "NOT LIKE")
-    subject = _as_text(env, ls, lk)
-    if isinstance(right, Lit):
-        text = (
-            ""
-            if right.value is None
-            else (_number_text(right.value) if right.kind == "number" else str(right.value))
-        )
-        if right.kind == "bool":
-            text = "1" if right.value else "0"
-        return f"{subject} {operator} {env.lit(like_pattern(text))} ESCAPE '\\'"
-    rs, rk = _typed(env, right, Lit("", "text"))
-    return f"{subject} {operator} ('%' || {_as_text(env, rs, rk)} || '%') ESCAPE '\\'"
 
 
 # -- the collections list API filters definitions, not rows ------------------------------------

@@ -58,7 +58,7 @@ def _numeric(env: Env, operand: Lit | Col) -> str:
     return sql
 
 
-def call_operand(call: Call, resolve: Callable[[Any], Any]) -> Col:
+def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqlite") -> Col:
     name = call.name
     if name == "geoDistance":
         if len(call.args) != 4 or any(not isinstance(a, Ident | Number) for a in call.args):
@@ -79,9 +79,12 @@ def call_operand(call: Call, resolve: Callable[[Any], Any]) -> Col:
         if not call.args or not isinstance(call.args[0], Text):
             raise FilterError("strftime expects a format string first.")
         fmt = call.args[0].value
-        if len(call.args) > 2:
-            raise FilterError("strftime modifiers are not supported.")
-        time_arg = resolve(call.args[1]) if len(call.args) == 2 else None
+        modifiers = call.args[2:]
+        if modifiers and (dialect == "postgres" or not all(isinstance(m, Text) for m in modifiers)):
+            raise FilterError("strftime modifiers are supported on SQLite only, as text.")
+        if dialect == "postgres":
+            _pg_format(fmt)  # refuse unsupported specifiers now, not while rendering SQL
+        time_arg = resolve(call.args[1]) if len(call.args) >= 2 else None
         if isinstance(time_arg, Many):
             raise FilterError("strftime does not accept multi-value arguments.")
 
@@ -93,7 +96,8 @@ def call_operand(call: Call, resolve: Callable[[Any], Any]) -> Col:
             else:
                 value = time_arg.render(env)
             if not env.pg:
-                return f"strftime({env.lit(fmt)}, {value})"
+                extra = "".join(f", {env.lit(m.value)}" for m in modifiers)  # type: ignore[union-attr]
+                return f"strftime({env.lit(fmt)}, {value}{extra})"
             # Only text shaped like a date is cast: anything else gives NULL (as SQLite does),
             # never a PostgreSQL cast error.
             stamp = (
@@ -114,5 +118,5 @@ def call_operand(call: Call, resolve: Callable[[Any], Any]) -> Col:
                     pieces.append(f"to_char({stamp}, {env.lit(_PG_FORMAT[text])})")
             return "(" + " || ".join(pieces or ["''"]) + ")"
 
-        return Col(formatted, "text")
+        return Col(formatted, "text", fallback="auto")
     raise FilterError(f"Unknown function {name!r}.")

@@ -69,8 +69,10 @@ class Lit:
 @dataclass
 class Col:
     render: Render
-    kind: str  # text | number | bool | json | array | jsonvalue
+    kind: str  # text | number | bool | array | jsonvalue
     fallback: str = "auto"  # auto | disabled (PocketBase's NullFallback)
+    #: SQLite column affinity ("numeric" | "text"); None for computed values, which have none
+    affinity: str | None = None
     #: an extra condition ANDed with any comparison on this value (e.g. emailVisibility)
     guard: Render | None = None
     #: for ``@collection`` values bound to a shared alias: a fresh, uncorrelated instance of the
@@ -164,4 +166,4 @@ def scalar_subquery(hops: list[Hop], value: Col) -> Col:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
         return f"({sql} LIMIT 1)"
 
-    return Col(render, value.kind, value.fallback, value.guard)
+    return Col(render, value.kind, value.fallback, affinity=value.affinity, guard=value.guard)

@@ -74,10 +74,19 @@ def kind_of(f: Any) -> str:
     if f.type == "bool":
         return "bool"
     if f.type in ("json", "geoPoint"):
-        return "json"
+        return "jsonvalue"
     if f.type in ("select", "relation", "file") and f.is_multiple:
         return "array"
     return "text"
+
+
+def affinity_of(kind: str) -> str | None:
+    """The SQLite affinity PocketBase's columns give a stored field's values."""
+    if kind in ("number", "bool"):
+        return "numeric"
+    if kind in ("text", "array"):
+        return "text"
+    return None
 
 
 def split_modifier(prop: str) -> tuple[str, str]:
@@ -238,16 +247,20 @@ def _final(
     kind = kind_of(field_def)
     column = _column_render(table, compiled, name)
     if modifier == "length":
-        if kind != "array":
-            raise FilterError(f"The :length modifier needs a multiple-value field, not {name!r}.")
-        return _finish(Col(_array_length(column), "number"), hops, multi)
+        if field_def.type not in ("select", "relation", "file"):
+            raise FilterError(f"The :length modifier needs a select, relation or file field, not {name!r}.")
+        length = _array_length(column) if field_def.is_multiple else _single_length(column)
+        return _finish(Col(length, "number"), hops, multi)
     if modifier == "each":
         if field_def.type not in ("select", "relation", "file"):
             raise FilterError(f"The :each modifier needs a select, relation or file field, not {name!r}.")
         return _each_of_column(column, field_def.is_multiple, hops)
-    value = Col(column, kind)
+    if kind == "jsonvalue":
+        # PocketBase reads a whole JSON field as json_extract(field, '$'): a native value.
+        return _finish(_json_path(column, []), hops, multi)
+    value = Col(column, kind, affinity=affinity_of(kind))
     if modifier == "lower":
-        value = Col(lambda env: f"LOWER({_as_text(column(env), kind)})", "text")
+        value = Col(lambda env: _lower(env, column(env), kind), "text")
     guards: list[Render] = []
     if field_def.name == "email" and compiled.collection.is_auth and scope.client:
         visible = _column_render(table, compiled, "emailVisibility")
@@ -304,6 +317,16 @@ def _each_of_column(column: Render, multiple: bool, hops: list[Hop]) -> Instance
     return Instance(sources, [w for hop in hops for w in hop.where], element_value(alias))
 
 
+def _lower(env: Env, sql: str, kind: str) -> str:
+    text = _as_text(sql, kind)
+    # ASCII-only lowering on PostgreSQL too, as SQLite (and so PocketBase) does
+    return f'LOWER({text} COLLATE "C")' if env.pg else f"LOWER({text})"
+
+
+def _single_length(column: Render) -> Render:
+    return lambda env: f"(CASE WHEN {column(env)} = '' THEN 0 ELSE 1 END)"
+
+
 def _array_length(column: Render) -> Render:
     def render(env: Env) -> str:
         if env.pg:
@@ -320,6 +343,8 @@ def _json_path(column: Render, path: list[str]) -> Col:
 
     def render(env: Env) -> str:
         if env.pg:
+            if not path:
+                return f"CAST({column(env)} AS JSONB)"
             return f"(CAST({column(env)} AS JSONB) #> {env.lit('{' + ','.join(path) + '}')})"
         json_path = "$"
         for part in path:

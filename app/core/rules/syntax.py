@@ -20,7 +20,7 @@ MAX_GROUP_DEPTH = 32
 
 OPERATORS = ("?!=", "?>=", "?<=", "?!~", "!=", ">=", "<=", "!~", "?=", "?>", "?<", "?~", "=", ">", "<", "~")
 _IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*")
-_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])")
 
 
 class FilterSyntaxError(ValueError):
@@ -136,14 +136,19 @@ def _number_allowed(tokens: list[Token]) -> bool:
     return not tokens or tokens[-1].kind in ("op", "and", "or", "lparen", "comma")
 
 
+_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "t": "\t", "n": "\n", "r": "\r"}
+
+
 def _read_text(source: str, pos: int) -> tuple[str, int]:
+    """Quoted text. A backslash escapes a backslash, either quote, and t/n/r (tab, newline,
+    carriage return); any other backslash stays as written, as in PocketBase's lexer."""
     quote = source[pos]
     out: list[str] = []
     index = pos + 1
     while index < len(source):
         char = source[index]
-        if char == "\\" and index + 1 < len(source) and source[index + 1] == quote:
-            out.append(quote)
+        if char == "\\" and index + 1 < len(source) and source[index + 1] in _ESCAPES:
+            out.append(_ESCAPES[source[index + 1]])
             index += 2
             continue
         if char == quote:
