@@ -34,7 +34,8 @@ class Runtime:
     code_collections: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.registry = Registry(self.db)
+        interval = self.settings.schema_check_interval
+        self.registry = Registry(self.db, ttl=interval or 1.0, per_request=interval == 0)
         self.rules = RulesCompiler(self.registry)
         self.collections = CollectionStore(self.db, self.registry, self.rules.check_collection_rules)
         self.access = Access(self.rules.rule)

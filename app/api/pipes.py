@@ -65,6 +65,8 @@ class ApiPipe(Pipe):
         self.registry = registry
 
     async def pipe(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
+        if self.registry is not None:
+            self.registry.begin_request()
         try:
             try:
                 response = await next_pipe(**kwargs)

@@ -48,46 +48,62 @@ class CompiledCollection:
         self.columns: dict[str, Any] = {f.name: self.table[f"f{i}"] for i, f in enumerate(collection.fields)}
         self.rowid = self.table.rowid_
         self.id_column = self.columns["id"]
-        self.visible = [f for f in collection.fields if not f.hidden]
-        self.visible_columns = [self.columns[f.name] for f in self.visible]
         self.all_columns = [self.columns[f.name] for f in collection.fields]
-        placeholder = "%s" if dialect == "postgres" else "?"
-        self.get_sql = (
-            f"SELECT {', '.join(c.sqlsafe for c in self.visible_columns)} FROM {quote(collection.name)} "
-            f"WHERE {self.id_column.sqlsafe} = {placeholder}"
-        )
-        self.wire_plan = self._wire_plan(self.visible)
         self.relations = [f for f in collection.fields if f.type == "relation"]
-        #: visible fields guarded by an EmmettBase read rule (``fields[].readRule``)
-        self.read_guarded = [f for f in self.visible if f.read_rule is not None and f.read_rule.strip()]
+        self.public = View(self, [f for f in collection.fields if not f.hidden])
+        # Superusers see hidden fields too, except the credentials (as in PocketBase).
+        secret = {"password", "tokenKey"} if collection.is_auth else set()
+        self.full = View(
+            self, [f for f in collection.fields if f.type != "password" and f.name not in secret]
+        )
+        #: fields guarded by an EmmettBase read rule (``fields[].readRule``), for non-superusers
+        self.read_guarded = [f for f in self.public.fields if f.read_rule is not None and f.read_rule.strip()]
 
-    def _wire_plan(self, fields: list[Field]) -> list[tuple[str, int, Converter]]:
-        """(key, column index or -1 for a constant, converter) in PocketBase's sorted key order."""
+    def view(self, superuser: bool) -> View:
+        """What a caller sees of this collection's records."""
+        return self.full if superuser else self.public
+
+    def row_to_python(self, row: tuple[Any, ...], fields: list[Field]) -> dict[str, Any]:
+        """A row of the given fields' columns as python values (for writes, hooks and rules)."""
+        return {f.name: f.kind.from_db(f, value, self.dialect) for f, value in zip(fields, row, strict=True)}
+
+
+class View:
+    """One way of presenting records: which fields, the SELECT list, the row-to-JSON plan in
+    PocketBase's sorted key order, and the prepared get-by-id statement."""
+
+    def __init__(self, compiled: CompiledCollection, fields: list[Field]):
+        self.compiled = compiled
+        self.fields = fields
+        self.columns = [compiled.columns[f.name] for f in fields]
+        placeholder = "%s" if compiled.dialect == "postgres" else "?"
+        self.get_sql = (
+            f"SELECT {', '.join(c.sqlsafe for c in self.columns)} FROM {quote(compiled.name)} "
+            f"WHERE {compiled.id_column.sqlsafe} = {placeholder}"
+        )
         plan: list[tuple[str, int, Converter]] = [("collectionId", -1, None), ("collectionName", -2, None)]
         for index, field in enumerate(fields):
-            plan.append((field.name, index, field.kind.db_to_wire(field, self.dialect)))
+            plan.append((field.name, index, field.kind.db_to_wire(field, compiled.dialect)))
         plan.sort(key=lambda item: item[0])
-        return plan
+        self.plan = plan
+        self.relation_indexes = [(i, f) for i, f in enumerate(fields) if f.type == "relation"]
 
     def row_to_wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """A row of ``visible_columns`` as the JSON object the API sends."""
+        """A row of ``columns`` as the JSON object the API sends."""
+        collection_id, collection_name = self.compiled.id, self.compiled.name
         out: dict[str, Any] = {}
-        for key, index, convert in self.wire_plan:
+        for key, index, convert in self.plan:
             if index < 0:
-                out[key] = self.id if index == -1 else self.name
+                out[key] = collection_id if index == -1 else collection_name
             elif convert is None:
                 out[key] = row[index]
             else:
                 out[key] = convert(row[index])
         return out
 
-    def row_to_python(self, row: tuple[Any, ...], fields: list[Field]) -> dict[str, Any]:
-        """A row of the given fields' columns as python values (for writes, hooks and rules)."""
-        return {f.name: f.kind.from_db(f, value, self.dialect) for f, value in zip(fields, row, strict=True)}
-
     def python_to_wire(self, data: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"collectionId": self.id, "collectionName": self.name}
-        for field in self.visible:
+        out: dict[str, Any] = {"collectionId": self.compiled.id, "collectionName": self.compiled.name}
+        for field in self.fields:
             if field.name in data:
                 out[field.name] = field.kind.to_wire(field, data[field.name])
         return dict(sorted(out.items()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextvars import ContextVar
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,9 +27,13 @@ log = logging.getLogger("emmettbase.schema")
 
 
 class Registry:
-    def __init__(self, db: Database, ttl: float = 1.0):
+    def __init__(self, db: Database, ttl: float = 1.0, per_request: bool = True):
         self.db = db
         self.ttl = ttl
+        #: check the version once in every API request (AC-9: a rule change made by another
+        #: process applies to the very next request); otherwise at most every ``ttl`` seconds
+        self.per_request = per_request
+        self._request: ContextVar[list[bool] | None] = ContextVar(f"schema_request_{id(self)}", default=None)
         self.internal = internal_tables(db.dal)
         self._by_key: dict[str, CompiledCollection] = {}
         self._ordered: list[CompiledCollection] = []
@@ -74,7 +79,18 @@ class Registry:
 
     # -- freshness ----------------------------------------------------------------------------
 
+    def begin_request(self) -> None:
+        """Mark the start of an API request: its first lookup checks the stored version (one
+        indexed read), so requests that never touch a collection (health) cost nothing."""
+        if self.per_request:
+            self._request.set([False])
+
     def ensure_fresh(self) -> None:
+        marker = self._request.get()
+        if marker is not None and not marker[0]:
+            marker[0] = True
+            self.refresh(force=True)
+            return
         if self._version is None or time.time() - self._checked_at > self.ttl:
             self.refresh()
 

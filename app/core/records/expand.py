@@ -20,7 +20,7 @@ from .guards import drop_guarded, guard_flags
 from .visibility import hide_private_fields
 
 if TYPE_CHECKING:
-    from ..collections.compiled import CompiledCollection
+    from ..collections.compiled import CompiledCollection, View
     from .service import RecordService
 
 
@@ -51,12 +51,10 @@ def parse_expand(raw: str) -> dict[str, Any]:
     return tree
 
 
-def relation_values(compiled: CompiledCollection, row: tuple[Any, ...]) -> dict[str, list[str]]:
-    """Relation ids of a row of ``compiled.visible_columns``."""
+def relation_values(view: View, row: tuple[Any, ...]) -> dict[str, list[str]]:
+    """Relation ids of a row of ``view.columns``."""
     out: dict[str, list[str]] = {}
-    for index, f in enumerate(compiled.visible):
-        if f.type != "relation":
-            continue
+    for index, f in view.relation_indexes:
         value = row[index]
         if f.is_multiple:
             out[f.name] = orjson.loads(value) if value else []
@@ -96,19 +94,20 @@ def _fetch(
     if rule is not None:
         query = query & rule
     guards = service.access.read_guards(target, info)
+    view = target.view(info.is_superuser)
     sql = where(target.table, query)._select(
-        *target.visible_columns,
+        *view.columns,
         *guard_flags(target, guards),
         orderby=target.rowid,
         limitby=(0, limit) if limit else None,
     )
     items = []
     for row in service.db.fetchall(sql):
-        wire = target.row_to_wire(row)
+        wire = view.row_to_wire(row)
         if guards:
-            drop_guarded(target, [wire], [row], guards)
+            drop_guarded(view, [wire], [row], guards)
         hide_private_fields(target, wire, info)
-        items.append(Item(wire, relation_values(target, row)))
+        items.append(Item(wire, relation_values(view, row)))
     return items
 
 

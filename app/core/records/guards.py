@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collections.compiled import CompiledCollection
+from ..collections.compiled import CompiledCollection, View
 from ..rules.compiler import expression
 from ..rules.operands import Render
 
@@ -27,9 +27,10 @@ def _flag(query: Any) -> Render:
 
 
 def drop_guarded(
-    compiled: CompiledCollection, wires: list[dict[str, Any]], rows: list[Any], guards: list[tuple[str, Any]]
+    view: View, wires: list[dict[str, Any]], rows: list[Any], guards: list[tuple[str, Any]]
 ) -> None:
-    offset = len(compiled.visible_columns)
+    """Remove each guarded field from the rows whose flag (after ``view``'s columns) is 0."""
+    offset = len(view.columns)
     for wire, row in zip(wires, rows, strict=True):
         for index, (name, _) in enumerate(guards):
             if not row[offset + index]:

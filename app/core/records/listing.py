@@ -97,13 +97,17 @@ def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve
         if name == "@random":
             order.append("<random>")
             continue
+        lowered = name.lower()
+        if lowered.startswith(("@request", "@collection")) and not superuser:
+            source = "@collection" if lowered.startswith("@collection") else "@request"
+            raise Forbidden(f"Only superusers can filter by {source}.")
         if name == "@rowid":
             column: Any = compiled.rowid
         else:
             field = compiled.fields.get(name)
             if field is not None:
                 if field.hidden and not superuser:
-                    raise Forbidden("Only superusers can sort by hidden fields.")
+                    raise BadRequest(detail=f"Field {name!r} is hidden and cannot be used to sort.")
                 if field.read_rule and field.read_rule.strip() and not superuser:
                     raise BadRequest(detail=f"Field {name!r} has a read rule and cannot be used to sort.")
                 column = compiled.columns[name]

@@ -74,8 +74,9 @@ class RecordService:
         resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
         order = parse_sort(compiled, params.sort, info.is_superuser, resolve) or [compiled.rowid]
         guards = self.access.read_guards(compiled, info)
+        view = compiled.view(info.is_superuser)
         select = where(compiled.table, query)._select(
-            *compiled.visible_columns,
+            *view.columns,
             *guard_flags(compiled, guards),
             orderby=order,
             limitby=(params.offset, params.offset + params.per_page),
@@ -103,16 +104,16 @@ class RecordService:
         if not _plausible_id(record_id):
             raise NotFound()
         guards = self.access.read_guards(compiled, info)
+        view = compiled.view(info.is_superuser)
         if rule is None and not guards:
-            row = self.db.fetchone(compiled.get_sql, (record_id,))
+            row = self.db.fetchone(view.get_sql, (record_id,))
         else:
             query = compiled.id_column == record_id
             if rule is not None:
                 query = query & rule
-            sql = where(compiled.table, query)._select(
-                *compiled.visible_columns, *guard_flags(compiled, guards)
+            row = self.db.fetchone(
+                where(compiled.table, query)._select(*view.columns, *guard_flags(compiled, guards))
             )
-            row = self.db.fetchone(sql)
         if row is None:
             raise NotFound()
         return self.present_rows(compiled, [row], info, expand, fields, guards)[0]
@@ -128,17 +129,16 @@ class RecordService:
     ) -> list[dict[str, Any]]:
         tree = parse_expand(expand)
         projection = parse_fields(fields)
-        wires = [compiled.row_to_wire(row) for row in rows]
+        view = compiled.view(info.is_superuser)
+        wires = [view.row_to_wire(row) for row in rows]
         if guards:
-            drop_guarded(compiled, wires, rows, guards)
+            drop_guarded(view, wires, rows, guards)
         if compiled.collection.is_auth:
             managed = self.managed_ids(compiled, [w["id"] for w in wires], info)
             for wire in wires:
                 hide_private_fields(compiled, wire, info, managed)
         if tree:
-            items = [
-                Item(wire, relation_values(compiled, row)) for wire, row in zip(wires, rows, strict=True)
-            ]
+            items = [Item(wire, relation_values(view, row)) for wire, row in zip(wires, rows, strict=True)]
             expand_items(self, compiled, items, tree, info)
         if projection:
             return [project(wire, projection) for wire in wires]
@@ -152,19 +152,20 @@ class RecordService:
         expand: str,
         fields: str,
     ) -> dict[str, Any]:
-        row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in compiled.visible)
-        wire = compiled.python_to_wire(record)
+        view = compiled.view(info.is_superuser)
+        row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in view.fields)
+        wire = view.python_to_wire(record)
         guards = self.access.read_guards(compiled, info)
         if guards:
             sql = where(compiled.table, compiled.id_column == record["id"])._select(
                 *guard_flags(compiled, guards)
             )
             flags = self.db.fetchone(sql) or (0,) * len(guards)
-            drop_guarded(compiled, [wire], [(*row, *flags)], guards)
+            drop_guarded(view, [wire], [(*row, *flags)], guards)
         hide_private_fields(compiled, wire, info)
         tree, projection = parse_expand(expand), parse_fields(fields)
         if tree:
-            expand_items(self, compiled, [Item(wire, relation_values(compiled, row))], tree, info)
+            expand_items(self, compiled, [Item(wire, relation_values(view, row))], tree, info)
         return project(wire, projection) if projection else wire
 
     # -- writes -----------------------------------------------------------------------------

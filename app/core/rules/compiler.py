@@ -110,11 +110,10 @@ class RulesCompiler:
         client = not info.is_superuser
         node = self._parse(text)
         if client:
-            for operand in walk_operands(node):
-                if isinstance(operand, Ident) and operand.name.lower().startswith(
-                    ("@request", "@collection")
-                ):
-                    raise ForbiddenIdentifier("Only superusers can filter by @request.")
+            names = [o.name.lower() for o in walk_operands(node) if isinstance(o, Ident)]
+            for source in ("@collection", "@request"):
+                if any(name.startswith(source) for name in names):
+                    raise ForbiddenIdentifier(f"Only superusers can filter by {source}.")
         return self._query(compiled, compiled.table, text, info, client=client, node=node)
 
     @_as_api_error
@@ -208,7 +207,7 @@ class RulesCompiler:
         scope = self._scope(compiled, table, info, client)
         render = self._with_joins(self._node(node, scope), scope)
         query = leaf(table._db, table[compiled.id_column.name], render)
-        if key is not None:
+        if key is not None and not scope.caller_dependent:
             self._compiled[key] = query
             if len(self._compiled) > COMPILED_CACHE_SIZE:
                 self._compiled.popitem(last=False)

@@ -63,6 +63,9 @@ class Scope:
     rule_on: Callable[[CompiledCollection, Any, str], Render | None]
     #: ``@collection`` aliases shared by the whole expression, by alias name
     shared: dict[str, SharedJoin] = field(default_factory=dict)
+    #: set when the compiled result depends on the caller beyond the expression text (embedded
+    #: list rules of related collections, field read rules): such results are never cached
+    caller_dependent: bool = False
 
 
 Resolved = Lit | Col | Instance
@@ -228,6 +231,7 @@ def _rule_join(target: CompiledCollection, aliased: Any, scope: Scope) -> list[R
         raise FilterError(f"The {target.name!r} collection can be filtered on only by superusers.")
     if not rule.strip():
         return []
+    scope.caller_dependent = True
     render = scope.rule_on(target, aliased, rule)
     return [render] if render else []
 
@@ -267,6 +271,7 @@ def _final(
         guards.append(lambda env: f"{visible(env)} = {env.lit(True)}")
     if scope.client and field_def.read_rule and field_def.read_rule.strip():
         # A field the caller may not read on a row is not filterable on that row either.
+        scope.caller_dependent = True
         readable = scope.rule_on(compiled, table, field_def.read_rule)
         if readable is not None:
             guards.append(readable)
