@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextvars import ContextVar
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
