@@ -14,6 +14,7 @@ from .core.hooks import Hooks
 from .core.records.service import RecordService
 from .core.rules.access import Access
 from .core.rules.compiler import RulesCompiler
+from .core.settings_store import SettingsStore
 from .db import Database
 from .settings import Settings
 
@@ -28,6 +29,7 @@ class Runtime:
     access: Access = field(init=False)
     records: RecordService = field(init=False)
     rules: RulesCompiler = field(init=False)
+    app_settings: SettingsStore = field(init=False)
     #: Matches a collection definition against a ``filter`` of the collections list API.
     collection_filter: Any = None
     #: Collections declared as Emmett models in ``settings.modules`` (``app.modules``).
@@ -37,6 +39,7 @@ class Runtime:
         interval = self.settings.schema_check_interval
         self.registry = Registry(self.db, ttl=interval or 1.0, per_request=interval == 0)
         self.rules = RulesCompiler(self.registry)
+        self.app_settings = SettingsStore(self.registry)
         self.collections = CollectionStore(self.db, self.registry, self.rules.check_collection_rules)
         self.access = Access(self.rules.rule)
         self.records = RecordService(self.db, self.registry, self.hooks, self.access)

@@ -71,7 +71,6 @@ class Settings:
     max_body_size: int = 32 * 1024 * 1024
     workers: int = 1
     origins: tuple[str, ...] = ("*",)
-    batch_max_requests: int = 50
     schema_check_interval: float = 0.0
     #: Python modules whose Emmett ``Model`` classes become collections (docs/code-first.md).
     modules: tuple[str, ...] = ()
@@ -96,7 +95,6 @@ class Settings:
             "sqlite_busy_timeout_ms": int(_number(env, "SQLITE_BUSY_TIMEOUT_MS", 5_000)),
             "max_body_size": int(_number(env, "MAX_BODY_SIZE", 32 * 1024 * 1024, minimum=1024)),
             "workers": int(_number(env, "WORKERS", 1, minimum=1)),
-            "batch_max_requests": int(_number(env, "BATCH_MAX_REQUESTS", 50, minimum=0)),
             "schema_check_interval": _number(env, "SCHEMA_CHECK_INTERVAL", 0.0),
             "origins": tuple(o.strip() for o in (env.get(PREFIX + "ORIGINS") or "*").split(",") if o.strip()),
             "modules": tuple(m.strip() for m in (env.get(PREFIX + "MODULES") or "").split(",") if m.strip()),

@@ -12,7 +12,7 @@ from emmett import current
 
 from ..core.errors import ApiError, InternalError, NotFound
 from ..runtime import Runtime
-from . import auth, batch, collections, health, records
+from . import auth, batch, collections, health, records, settings
 from .cors import Cors
 from .pipes import ApiPipe
 from .responses import JSON_TYPE, SECURITY_HEADERS, empty_response, json_bytes
@@ -29,6 +29,7 @@ def mount(app: Any, runtime: Runtime) -> Any:
     records.mount(api, runtime)
     auth.mount(api, runtime)
     batch.mount(api, runtime)
+    settings.mount(api, runtime)
     _mount_preflight(app, cors)
     _mount_fallback_errors(app, cors)
     return api

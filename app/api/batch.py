@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..core.errors import ApiError, BadRequest
+from ..core.errors import ApiError, BadRequest, Forbidden
 from ..core.rules.context import RequestInfo
 from ..runtime import Runtime
 from .pipes import to_api_error
@@ -27,14 +27,18 @@ FAILED = "Batch transaction failed."
 def mount(api: Any, runtime: Runtime) -> None:
     @api.route("/batch", name="batch", methods=["post"])
     async def batch() -> Any:
-        body = await read_body(runtime.settings.max_body_size)
+        config = runtime.app_settings.get()["batch"]
+        if not config["enabled"]:
+            raise Forbidden("Batch requests are not allowed.")
+        limit_size = config["maxBodySize"] or runtime.settings.max_body_size
+        body = await read_body(min(limit_size, runtime.settings.max_body_size))
         info = await request_info(runtime, body)
         requests = body.data.get("requests")
         if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
             raise BadRequest(
                 FAILED, {"requests": {"code": "validation_required", "message": "Cannot be blank."}}
             )
-        limit = runtime.settings.batch_max_requests
+        limit = config["maxRequests"]
         if len(requests) > limit:
             raise BadRequest(
                 FAILED,

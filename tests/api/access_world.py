@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.auth.session import load_record
-from tests.support.scenario import superuser_headers
+from tests.support.scenario import enable_batch, superuser_headers
 
 PASSWORD = "user-password-1"
 USERS_ID = "_pb_users_auth_"
@@ -65,6 +65,7 @@ class World:
     def __init__(self, door: Any, members: bool = True):
         self.door = door
         self.su = superuser_headers(door)
+        enable_batch(door, self.su)  # off by default, as in PocketBase
         self.ids: dict[str, Identity] = {
             "guest": Identity("guest"),
             "superuser": Identity("superuser", headers=self.su, verified=True, superuser=True),

@@ -5,12 +5,24 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from tests.support.scenario import ArticlesWorld
+from tests.support.scenario import ArticlesWorld, enable_batch
 
 
 @pytest.fixture
 def world(api):
-    return ArticlesWorld(api)
+    world = ArticlesWorld(api)
+    enable_batch(api, world.su)
+    return world
+
+
+def test_batch_is_off_until_a_superuser_enables_it(api):
+    world = ArticlesWorld(api)
+    off = api.post("/api/batch", headers=world.su, json={"requests": []})
+    assert (off.status_code, off.json()["message"]) == (403, "Batch requests are not allowed.")
+    enable_batch(api, world.su, max_requests=2)
+    three = [{"method": "DELETE", "url": "/api/collections/x_articles/records/x"}] * 3
+    response = api.post("/api/batch", headers=world.su, json={"requests": three})
+    assert response.json()["data"]["requests"]["code"] == "validation_length_too_long"
 
 
 def count(api, world):

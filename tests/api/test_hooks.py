@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.errors import BadRequest
-from tests.support.scenario import ArticlesWorld
+from tests.support.scenario import ArticlesWorld, enable_batch
 
 
 @pytest.fixture
@@ -92,6 +92,7 @@ def test_commit_hooks_run_once_per_committed_write_with_the_final_record(api, wo
 def test_a_failing_batch_item_rolls_back_earlier_items_and_their_hooks(api, world):
     committed = []
     api.runtime.hooks.register("create", "commit", lambda e: committed.append(e.record["title"]))
+    enable_batch(api, world.su)
     requests = [
         {"method": "POST", "url": "/api/collections/x_articles/records", "body": {"title": "First of two"}},
         {"method": "POST", "url": "/api/collections/x_articles/records", "body": {"title": "bad"}},

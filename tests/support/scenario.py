@@ -28,6 +28,14 @@ def superuser_headers(door: Any) -> dict[str, str]:
     return {"Authorization": response.json()["token"]}
 
 
+def enable_batch(door: Any, headers: dict[str, str], max_requests: int = 50) -> None:
+    """Batch requests are off by default, as in PocketBase."""
+    response = door.patch(
+        "/api/settings", headers=headers, json={"batch": {"enabled": True, "maxRequests": max_requests}}
+    )
+    assert response.status_code == 200, response.text
+
+
 def create_user(door: Any, email: str, password: str = "user-password-1", **extra: Any) -> dict[str, Any]:
     body = {"email": email, "password": password, "passwordConfirm": password, **extra}
     response = door.post("/api/collections/users/records", json=body)

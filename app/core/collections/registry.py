@@ -77,6 +77,11 @@ class Registry:
                     refs.append((compiled, field))
         return refs
 
+    @property
+    def version(self) -> str | None:
+        """The schema version token currently loaded (changes with every schema or settings change)."""
+        return self._version
+
     # -- freshness ----------------------------------------------------------------------------
 
     def begin_request(self) -> None:

@@ -556,6 +556,9 @@ step("records: list (getList, skipTotal, expand, fields, getFullList)", async ()
 
 step("batch: create, create, update, delete", async () => {
     const { Alpha, Charlie } = state.seed;
+    // batch requests are off by default, as in PocketBase: a superuser turns them on
+    const settings = await su.settings.update({ batch: { enabled: true, maxRequests: 50 } });
+    eq(settings.batch.enabled, true, "settings.update enables batch");
     const batch = su.createBatch();
     batch.collection(COLLECTION).create({ title: "Batch one", author: state.userId });
     batch.collection(COLLECTION).create({ title: "Batch two", views: 2, tags: ["b", "c"] });

@@ -1,0 +1,187 @@
+"""Application settings in PocketBase's shape, stored in the database so every instance sees them.
+
+The parts EmmettBase uses: ``meta`` (app name and URL, mail sender), ``smtp``, ``batch``,
+``rateLimits`` and ``trustedProxy``. They live as one JSON document under the ``settings`` key of
+``_params``; a change bumps the schema version token, so other processes reload on their next
+request. Secrets (the SMTP password) are write-only: responses never carry them, and a PATCH that
+omits them keeps the stored ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import orjson
+
+from ..db.sql import where
+from ..tools.datetimes import now
+from .collections.registry import Registry
+from .collections.tables import bump_version
+from .errors import BadRequest, field_error
+
+SETTINGS_KEY = "settings"
+SECRET_PATHS = (("smtp", "password"),)
+
+DEFAULTS: dict[str, Any] = {
+    "meta": {
+        "appName": "Acme",
+        "appURL": "http://localhost:8090",
+        "senderName": "Support",
+        "senderAddress": "support@example.com",
+        "hideControls": False,
+        "accentColor": "#1055c9",
+    },
+    "smtp": {
+        "enabled": False,
+        "host": "smtp.example.com",
+        "port": 587,
+        "username": "",
+        "password": "",
+        "authMethod": "",
+        "tls": False,
+        "localName": "",
+    },
+    "batch": {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},
+    "rateLimits": {
+        # On by default, for the auth endpoints only (sign-in attempts per client IP); PocketBase
+        # ships its whole list disabled. Its other rules can be added through the settings API.
+        "enabled": True,
+        "excludedIPs": [],
+        "rules": [{"label": "*:auth", "audience": "", "duration": 60, "maxRequests": 30}],
+    },
+    "trustedProxy": {"headers": [], "useLeftmostIP": False},
+}
+AUDIENCES = ("", "@guest", "@auth")
+
+
+def merged(stored: dict[str, Any] | None, patch: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults <- stored <- patch, one level deep (lists are replaced, not merged)."""
+    out = copy.deepcopy(DEFAULTS)
+    for source in (stored or {}, patch or {}):
+        for section, values in source.items():
+            if section not in out:
+                continue
+            if isinstance(values, dict):
+                for key, value in values.items():
+                    if key in out[section] and not (
+                        _is_secret(section, key) and value in (None, "") and source is patch
+                    ):
+                        out[section][key] = copy.deepcopy(value)
+    return out
+
+
+def _is_secret(section: str, key: str) -> bool:
+    return (section, key) in SECRET_PATHS
+
+
+def public(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as a superuser sees them: secrets removed."""
+    out = copy.deepcopy(settings)
+    for section, key in SECRET_PATHS:
+        out.get(section, {}).pop(key, None)
+    return out
+
+
+def validate(settings: dict[str, Any]) -> None:
+    errors: dict[str, Any] = {}
+    meta = settings["meta"]
+    if not isinstance(meta["appName"], str) or not 1 <= len(meta["appName"]) <= 255:
+        errors.setdefault("meta", {})["appName"] = field_error("validation_required", "Cannot be blank.")
+    if not isinstance(meta["appURL"], str) or not meta["appURL"].startswith(("http://", "https://")):
+        errors.setdefault("meta", {})["appURL"] = field_error("validation_is_url", "Must be a valid URL.")
+    if not isinstance(meta["senderAddress"], str) or "@" not in meta["senderAddress"]:
+        errors.setdefault("meta", {})["senderAddress"] = field_error(
+            "validation_is_email", "Must be a valid email address."
+        )
+    smtp = settings["smtp"]
+    if not isinstance(smtp["port"], int) or not 0 < smtp["port"] < 65536:
+        errors.setdefault("smtp", {})["port"] = field_error("validation_invalid_value", "Invalid port.")
+    if smtp["enabled"] and not smtp["host"]:
+        errors.setdefault("smtp", {})["host"] = field_error("validation_required", "Cannot be blank.")
+    batch = settings["batch"]
+    for key in ("maxRequests", "timeout", "maxBodySize"):
+        if not isinstance(batch[key], int) or batch[key] < 0:
+            errors.setdefault("batch", {})[key] = field_error(
+                "validation_invalid_value", "Must be a non-negative integer."
+            )
+    limits = settings["rateLimits"]
+    rule_errors: dict[str, Any] = {}
+    if not isinstance(limits["rules"], list):
+        rule_errors["rules"] = field_error("validation_invalid_value", "Must be a list.")
+    else:
+        for index, rule in enumerate(limits["rules"]):
+            problem = _rule_error(rule)
+            if problem:
+                rule_errors.setdefault("rules", {})[str(index)] = problem
+    if not isinstance(limits["excludedIPs"], list) or not all(
+        isinstance(i, str) for i in limits["excludedIPs"]
+    ):
+        rule_errors["excludedIPs"] = field_error("validation_invalid_value", "Must be a list of IPs.")
+    if rule_errors:
+        errors["rateLimits"] = rule_errors
+    proxy = settings["trustedProxy"]
+    if not isinstance(proxy["headers"], list) or not all(isinstance(h, str) for h in proxy["headers"]):
+        errors["trustedProxy"] = {
+            "headers": field_error("validation_invalid_value", "Must be a list of header names.")
+        }
+    if errors:
+        raise BadRequest("An error occurred while submitting the form.", errors)
+
+
+def _rule_error(rule: Any) -> dict[str, Any] | None:
+    if not isinstance(rule, dict):
+        return {"label": field_error("validation_required", "Cannot be blank.")}
+    problems: dict[str, Any] = {}
+    label = rule.get("label")
+    if not isinstance(label, str) or not label:
+        problems["label"] = field_error("validation_required", "Cannot be blank.")
+    if rule.get("audience", "") not in AUDIENCES:
+        problems["audience"] = field_error("validation_in_invalid", "Must be a valid value.")
+    for key in ("duration", "maxRequests"):
+        value = rule.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems[key] = field_error(
+                "validation_min_greater_equal_than_required", "Must be no less than 1."
+            )
+    return problems or None
+
+
+class SettingsStore:
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self.db = registry.db
+        self._cached: dict[str, Any] | None = None
+        self._cached_version: str | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> dict[str, Any]:
+        """The current settings (secrets included: for server use only)."""
+        self.registry.ensure_fresh()
+        version = self.registry.version
+        cached = self._cached
+        if cached is not None and self._cached_version == version:
+            return cached
+        with self._lock:
+            params = self.registry.internal.params
+            row = self.db.fetchone(where(params, params.key == SETTINGS_KEY)._select(params.value))
+            stored = orjson.loads(row[0]) if row and row[0] else None
+            self._cached, self._cached_version = merged(stored), version
+            return self._cached
+
+    def update(self, patch: Any) -> dict[str, Any]:
+        if not isinstance(patch, dict):
+            raise BadRequest("Failed to load the submitted data due to invalid formatting.")
+        settings = merged(self.get(), patch)
+        validate(settings)
+        params = self.registry.internal.params
+        text = orjson.dumps(settings).decode()
+        with self.db.transaction() as tx:
+            changed = tx.execute(where(params, params.key == SETTINGS_KEY)._update(value=text, updated=now()))
+            if changed.rowcount == 0:
+                tx.execute(params._insert(key=SETTINGS_KEY, value=text, updated=now()))
+            bump_version(tx, self.registry.internal)
+        self.registry.invalidate()
+        self._cached = None
+        return settings
