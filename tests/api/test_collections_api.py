@@ -211,7 +211,7 @@ def test_import_with_delete_missing_and_scaffolds(api, su):
     )  # fmt: skip
     assert response.status_code == 204, response.text
     names = {c["name"] for c in api.get("/api/collections", headers=su).json()["items"]}
-    assert {"to_keep", "brand_new", "_superusers"} <= names
+    assert {"to_keep", "brand_new", "_superusers", "_otps", "_mfas", "_externalAuths"} <= names
     assert "to_remove" not in names and "users" not in names, (
         "non-system collections not imported are deleted"
     )
@@ -270,7 +270,7 @@ def test_invalid_definitions_are_400_and_create_nothing(api, su, definition, whe
     names = {
         c["name"] for c in api.get("/api/collections", headers=su, params={"perPage": 500}).json()["items"]
     }
-    assert names == {"_superusers", "users"}
+    assert names == {"_superusers", "users", "_mfas", "_otps", "_authOrigins", "_externalAuths"}
 
 
 def test_circular_relations_are_allowed(api, su):

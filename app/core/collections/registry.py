@@ -144,6 +144,14 @@ class Registry:
             bootstrap(self.db, self.internal)
             version = self._stored_version()
             rows = self.db.fetchall(sql)
+        from .system import builtin_collections
+
+        loaded_ids = {orjson.loads(definition).get("id") for (definition,) in rows}
+        if any(c.system and c.id not in loaded_ids for c in builtin_collections()):
+            # a database created by an older version: add the built-in collections it lacks
+            bootstrap(self.db, self.internal)
+            version = self._stored_version()
+            rows = self.db.fetchall(sql)
         compiled: list[CompiledCollection] = []
         for (definition,) in rows:
             collection = collection_from_json(orjson.loads(definition))

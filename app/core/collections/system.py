@@ -129,3 +129,100 @@ def users_collection() -> Collection:
     collection.options["authRule"] = ""
     collection.indexes = auth_indexes(collection)
     return collection
+
+
+OWNER_RULE = (
+    "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
+)
+
+
+def _ref_fields() -> list[Field]:
+    return [
+        Field(name="collectionRef", type="text", system=True, required=True),
+        Field(name="recordRef", type="text", system=True, required=True),
+    ]
+
+
+def _system_autodates() -> list[Field]:
+    return [
+        Field(name="created", type="autodate", system=True, options={"onCreate": True, "onUpdate": False}),
+        Field(name="updated", type="autodate", system=True, options={"onCreate": True, "onUpdate": True}),
+    ]
+
+
+def _system_base(name: str, fields: list[Field], indexes: list[str], delete_rule: bool = False) -> Collection:
+    collection = Collection(name=name, type="base", system=True)
+    collection.fields = [id_field(), *_ref_fields(), *fields, *_system_autodates()]
+    collection.listRule = OWNER_RULE
+    collection.viewRule = OWNER_RULE
+    collection.deleteRule = OWNER_RULE if delete_rule else None
+    collection.indexes = indexes
+    return collection
+
+
+def mfas_collection() -> Collection:
+    """Pending multi-factor sign-ins: the first factor passed, waiting for a second one."""
+    return _system_base(
+        "_mfas",
+        [Field(name="method", type="text", system=True, required=True)],
+        ["CREATE INDEX idx_mfas_collectionRef_recordRef ON _mfas (collectionRef, recordRef)"],
+    )
+
+
+def otps_collection() -> Collection:
+    """One-time passwords sent by email (the code itself stored hashed)."""
+    return _system_base(
+        "_otps",
+        [
+            Field(name="password", type="password", system=True, hidden=True, required=True),
+            Field(name="sentTo", type="text", system=True, hidden=True),
+        ],
+        ["CREATE INDEX idx_otps_collectionRef_recordRef ON _otps (collectionRef, recordRef)"],
+    )
+
+
+def auth_origins_collection() -> Collection:
+    """Devices/locations a record signed in from (auth alerts)."""
+    return _system_base(
+        "_authOrigins",
+        [Field(name="fingerprint", type="text", system=True, required=True)],
+        [
+            "CREATE UNIQUE INDEX idx_authOrigins_unique_pairs ON _authOrigins (collectionRef, recordRef, fingerprint)"
+        ],
+        delete_rule=True,
+    )
+
+
+def external_auths_collection() -> Collection:
+    """OAuth2 identities linked to auth records."""
+    return _system_base(
+        "_externalAuths",
+        [
+            Field(name="provider", type="text", system=True, required=True),
+            Field(name="providerId", type="text", system=True, required=True),
+        ],
+        [
+            "CREATE UNIQUE INDEX idx_externalAuths_record_provider ON _externalAuths (collectionRef, recordRef, provider)",
+            "CREATE UNIQUE INDEX idx_externalAuths_collection_provider "
+            "ON _externalAuths (collectionRef, provider, providerId)",
+        ],
+        delete_rule=True,
+    )
+
+
+def builtin_collections() -> list[Collection]:
+    """Created on the first start (and on later starts when missing), in this order."""
+    collections = [
+        superusers_collection(),
+        users_collection(),
+        mfas_collection(),
+        otps_collection(),
+        auth_origins_collection(),
+        external_auths_collection(),
+    ]
+    for collection in collections:
+        if collection.indexes:
+            from .indexes import format_index, parse_index
+
+            collection.indexes = [format_index(parse_index(i), collection.name) for i in collection.indexes]
+    return collections

@@ -111,7 +111,7 @@ def definition_text(collection: Collection) -> str:
 
 def bootstrap(db: Database, internal: InternalTables) -> None:
     """Create the internal tables and the built-in collections when missing."""
-    from .system import superusers_collection, users_collection
+    from .system import builtin_collections
 
     for attempt in range(1, 4):
         try:
@@ -120,12 +120,15 @@ def bootstrap(db: Database, internal: InternalTables) -> None:
                     tx.execute(statement)
                 table = internal.collections
                 existing = {row[0] for row in tx.fetchall(where(table)._select(table.id))}
-                for collection in (superusers_collection(), users_collection()):
-                    if collection.id not in existing:
-                        insert_collection(tx, db.dialect, internal, collection)
                 params = internal.params
                 has_version = tx.fetchone(where(params, params.key == SCHEMA_VERSION_KEY)._select(params.key))
-                if not has_version or len(existing) < 2:
+                created = False
+                for collection in builtin_collections():
+                    # ``users`` is created on the very first start only: it may be deleted later
+                    if collection.id not in existing and (collection.system or not has_version):
+                        insert_collection(tx, db.dialect, internal, collection)
+                        created = True
+                if not has_version or created:
                     bump_version(tx, internal)
             return
         except DatabaseError:

@@ -204,7 +204,7 @@ def _validate_field(
         relation_problem = _relation_target_error(field, collection, original, lookup)
         if relation_problem:
             problems["collectionId"] = relation_problem
-    if field.type == "password" and not collection.is_auth:
+    if field.type == "password" and not collection.is_auth and not collection.system:
         problems["type"] = field_error(
             "validation_in_invalid", "Password fields are only allowed in auth collections."
         )
