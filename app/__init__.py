@@ -16,14 +16,19 @@ __version__ = "0.1.0"
 def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> Any:
     """The domain services over the chosen adapters, without the HTTP layer (used by the CLI)."""
     from .db import Database
+    from .mail.mailer import Mailer
+    from .ratelimit import default_limiter
     from .runtime import Runtime
     from .web import new_emmett_app
 
     emmett_app = emmett_app or new_emmett_app()
     db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
+    rate_limiter = ports.pop("rate_limiter", None) or default_limiter(settings)
+    mail_transport = ports.pop("mail_transport", None)
     if ports:
         raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
-    runtime = Runtime(settings=settings, db=db)
+    runtime = Runtime(settings=settings, db=db, rate_limiter=rate_limiter)
+    runtime.mailer = Mailer(settings, runtime.app_settings, mail_transport)
     if settings.modules:
         from .modules import load_modules
 
@@ -34,7 +39,8 @@ def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> A
 def create_app(settings: Settings | None = None, **ports: Any) -> Any:
     """Build the Emmett app.
 
-    ``ports`` replace the adapter chosen from settings: ``db=`` a ``app.db.Database``.
+    ``ports`` replace the adapter chosen from settings: ``db=`` a ``app.db.Database``,
+    ``rate_limiter=`` a ``app.ratelimit.RateLimiter``, ``mail_transport=`` a ``app.mail.MailTransport``.
     The returned app carries ``app.runtime`` (settings and adapters) and ``app.api_module`` (the
     Emmett module under ``/api`` whose pipe turns errors into PocketBase envelopes).
     """

@@ -34,6 +34,10 @@ class Runtime:
     collection_filter: Any = None
     #: Collections declared as Emmett models in ``settings.modules`` (``app.modules``).
     code_collections: list[Any] = field(default_factory=list)
+    #: The ``RateLimiter`` port (``app.ratelimit``), chosen by ``build_runtime``.
+    rate_limiter: Any = None
+    #: The ``Mailer`` service (``app.mail.mailer``), chosen by ``build_runtime``.
+    mailer: Any = None
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval

@@ -74,6 +74,11 @@ class Settings:
     schema_check_interval: float = 0.0
     #: Python modules whose Emmett ``Model`` classes become collections (docs/code-first.md).
     modules: tuple[str, ...] = ()
+    #: DynamoDB table shared by every instance's rate limiter ("" = counters in process memory).
+    rate_limit_table: str = ""
+    #: AWS region for Amazon SES ("" = no SES: SMTP when configured in the app settings, else
+    #: .eml files under the data dir).
+    ses_region: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +103,8 @@ class Settings:
             "schema_check_interval": _number(env, "SCHEMA_CHECK_INTERVAL", 0.0),
             "origins": tuple(o.strip() for o in (env.get(PREFIX + "ORIGINS") or "*").split(",") if o.strip()),
             "modules": tuple(m.strip() for m in (env.get(PREFIX + "MODULES") or "").split(",") if m.strip()),
+            "rate_limit_table": (env.get(PREFIX + "RATE_LIMIT_TABLE") or "").strip(),
+            "ses_region": (env.get(PREFIX + "SES_REGION") or "").strip(),
         }
         values.update(overrides)
         settings = cls(**values)

@@ -187,7 +187,8 @@ def auth_origins_collection() -> Collection:
         "_authOrigins",
         [Field(name="fingerprint", type="text", system=True, required=True)],
         [
-            "CREATE UNIQUE INDEX idx_authOrigins_unique_pairs ON _authOrigins (collectionRef, recordRef, fingerprint)"
+            "CREATE UNIQUE INDEX idx_authOrigins_unique_pairs "
+            "ON _authOrigins (collectionRef, recordRef, fingerprint)"
         ],
         delete_rule=True,
     )
@@ -202,7 +203,8 @@ def external_auths_collection() -> Collection:
             Field(name="providerId", type="text", system=True, required=True),
         ],
         [
-            "CREATE UNIQUE INDEX idx_externalAuths_record_provider ON _externalAuths (collectionRef, recordRef, provider)",
+            "CREATE UNIQUE INDEX idx_externalAuths_record_provider "
+            "ON _externalAuths (collectionRef, recordRef, provider)",
             "CREATE UNIQUE INDEX idx_externalAuths_collection_provider "
             "ON _externalAuths (collectionRef, provider, providerId)",
         ],

@@ -7,6 +7,7 @@ A page costs one SELECT with LIMIT/OFFSET and, unless ``skipTotal``, one ``COUNT
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ MAX_PER_PAGE = 1000
 MAX_SORT_FIELDS = 8
 MAX_SORT_LENGTH = 1000
 _TRUE = {"1", "t", "true"}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}", re.ASCII)
+MAX_OFFSET = 2**53
 _FALSE = {"0", "f", "false", ""}
 
 
@@ -37,6 +40,11 @@ class ListParams:
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 
+    @property
+    def past_any_table(self) -> bool:
+        """An offset no table reaches (and that SQL engines may not take): the page is empty."""
+        return self.offset > MAX_OFFSET
+
 
 def _one(query: dict[str, Any], key: str) -> str:
     value = query.get(key, "")
@@ -47,12 +55,14 @@ def _one(query: dict[str, Any], key: str) -> str:
 
 
 def _int(raw: str, name: str) -> int | None:
+    """A decimal integer as Go's strconv.Atoi reads it (PocketBase): ASCII digits with an
+    optional sign, within int64; Python's int() would also take spaces, "1_000" and other
+    scripts' digits."""
     if raw.strip() == "":
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(detail=f"Invalid {name} value.") from None
+    if not _INTEGER.fullmatch(raw) or not -(2**63) <= int(raw) < 2**63:
+        raise BadRequest(detail=f"Invalid {name} value.")
+    return int(raw)
 
 
 def parse_list_params(query: dict[str, Any]) -> ListParams:

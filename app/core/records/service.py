@@ -81,7 +81,7 @@ class RecordService:
             orderby=order,
             limitby=(params.offset, params.offset + params.per_page),
         )
-        rows = self.db.fetchall(select)
+        rows = [] if params.past_any_table else self.db.fetchall(select)
         if params.skip_total:
             total = pages = -1
         else:

@@ -98,8 +98,6 @@ def _sql(env: Env, side: Side) -> str:
         return env.lit(side.literal)
     assert side.col is not None
     sql = side.col.render(env)
-    if env.null_aliases and any(f'"{a}".' in sql for a in env.null_aliases):
-        return "NULL"
     if env.pg:
         if side.col.kind == "bool":
             return f"CAST({sql} AS INTEGER)"
@@ -286,6 +284,17 @@ def _escape_unescaped(value: str, specials: str) -> str:
     return "".join(reversed(out))
 
 
+def _ends_in_lone_escape(pattern: str) -> bool:
+    index = 0
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            if index + 1 == len(pattern):
+                return True
+            index += 1
+        index += 1
+    return False
+
+
 def _like_subject(env: Env, operand: Lit | Col) -> str:
     side = side_of(operand)
     if side.is_literal:
@@ -315,7 +324,11 @@ def like(env: Env, left: Lit | Col, positive: bool, right: Lit | Col) -> str:
             text = "1" if right.value else "0"
         else:
             text = str(right.value)
-        return f"{subject} {operator} {env.lit(like_pattern(text))} ESCAPE '\\'"
+        pattern = like_pattern(text)
+        if env.pg and _ends_in_lone_escape(pattern):
+            # SQLite: such a pattern matches nothing; PostgreSQL would raise an error instead.
+            return f"(CASE WHEN {subject} IS NULL THEN NULL ELSE {'FALSE' if positive else 'TRUE'} END)"
+        return f"{subject} {operator} {env.lit(pattern)} ESCAPE '\\'"
     return f"{subject} {operator} ('%' || {_like_subject(env, right)} || '%') ESCAPE '\\'"
 
 

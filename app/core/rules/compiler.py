@@ -28,7 +28,7 @@ from ..errors import BadRequest, Forbidden
 from .comparison import scalar_compare
 from .context import RequestInfo
 from .functions import call_operand
-from .operands import Col, Env, Lit, Many, Render, SharedJoin
+from .operands import Col, Env, Lit, Many, Render, SharedJoin, typed_null
 from .resolver import FilterError, ForbiddenIdentifier, Scope, resolve_ident
 from .syntax import Call, Compare, FilterSyntaxError, Ident, Logical, Node, Number, Text, parse, walk_operands
 
@@ -278,18 +278,14 @@ class _Overlay:
 
 
 def _joined(render: Render, shared: SharedJoin) -> Render:
-    alias = shared.alias
-
     def wrapped(env: Env) -> str:
         conditions = [w(env) for w in shared.where] + [render(env)]
         where = " AND ".join(f"({c})" for c in conditions)
         with_row = f"EXISTS (SELECT 1 FROM {shared.source(env)} WHERE {where})"
-        # With no row to join, PocketBase's LEFT JOIN still evaluates the expression, with NULLs.
-        env.null_aliases = {*env.null_aliases, alias}
-        try:
-            without_row = render(env)
-        finally:
-            env.null_aliases = env.null_aliases - {alias}
+        # With no row to join, PocketBase's LEFT JOIN still evaluates the expression, with NULLs:
+        # the same alias bound to a single row of NULLs.
+        assert shared.null_source is not None
+        without_row = f"EXISTS (SELECT 1 FROM {shared.null_source(env)} WHERE ({render(env)}))"
         empty = f"NOT EXISTS (SELECT 1 FROM {shared.source(env)})"
         return f"({with_row} OR ({empty} AND {without_row}))"
 
@@ -344,7 +340,7 @@ def _compare_many(left: Operand, op: str, right: Operand, any_of: bool) -> Rende
 
     def render(env: Env) -> str:
         instance = many.build()
-        null_value = Col(lambda _env: "NULL", instance.value.kind)
+        null_value = typed_null(instance.value.kind)
         fallback = predicate(null_value)(env)
         probe = Many(lambda: instance)
         some = f"({probe.exists(env, predicate)} OR (NOT {many.exists(env, None)} AND ({fallback}) IS TRUE))"
@@ -361,8 +357,8 @@ def _many_vs_many(left: Many, op: str, right: Many, any_of: bool) -> Render:
     def exists(env: Env, negate: bool, left_empty: bool = False, right_empty: bool = False) -> str:
         a = None if left_empty else left.build()
         b = None if right_empty else right.build()
-        a_value = a.value if a else Col(lambda _env: "NULL", "text")
-        b_value = b.value if b else Col(lambda _env: "NULL", "text")
+        a_value = a.value if a else typed_null(left.build().value.kind)
+        b_value = b.value if b else typed_null(right.build().value.kind)
         check = scalar_compare(a_value, op, b_value)(env)
         if negate:
             check = f"({check}) IS NOT TRUE"

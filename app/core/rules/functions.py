@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -48,14 +50,72 @@ def _pg_format(fmt: str) -> list[tuple[str, str]]:
 
 
 def _numeric(env: Env, operand: Lit | Col) -> str:
+    """A geoDistance argument as a number the way SQLite's math functions read it: numbers as
+    they are, booleans as 1/0, text only when all of it is a number, anything else NULL. On
+    PostgreSQL this never raises a cast or range error."""
     if isinstance(operand, Lit):
-        if operand.kind != "number":
-            raise FilterError("geoDistance expects numbers or fields.")
-        return env.lit(operand.value)
+        return env.lit(_number_or_none(operand.value))
     sql = operand.render(env)
-    if operand.kind == "jsonvalue" and env.pg:
-        return f"CAST({sql} #>> '{{}}' AS DOUBLE PRECISION)"
-    return sql
+    if not env.pg or operand.kind == "number":
+        return sql
+    if operand.kind == "bool":
+        return f"CAST(CAST({sql} AS INTEGER) AS DOUBLE PRECISION)"
+    if operand.kind == "jsonvalue":
+        as_text = _pg_text_number(f"({sql} #>> '{{}}')")
+        return (
+            f"(CASE WHEN jsonb_typeof({sql}) = 'boolean' THEN CASE WHEN {sql} = 'true' THEN 1.0 ELSE 0.0 END "
+            f"ELSE {as_text} END)"
+        )
+    return _pg_text_number(f"CAST({sql} AS TEXT)")
+
+
+_DECIMAL = re.compile(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*", re.ASCII)
+
+
+def _number_or_none(value: Any) -> float | None:
+    """A literal as SQLite's math functions read it (text only when all of it is a number)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        number = float(value)
+        return number if math.isfinite(number) else math.copysign(1e308, number)
+    return None
+
+
+def _pg_text_number(text: str) -> str:
+    """``text`` as DOUBLE PRECISION when it is a decimal number, else NULL; magnitudes beyond the
+    double range are clamped and tiny ones rounded to 0 (through NUMERIC, which holds them both)
+    instead of raising."""
+    return (
+        f"(CASE WHEN {text} ~ '^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]{{1,4}})?\\s*$' "
+        f"AND length({text}) < 400 THEN CAST(LEAST(GREATEST(ROUND(CAST({text} AS NUMERIC), 300), "
+        "-1e308), 1e308) AS DOUBLE PRECISION) END)"
+    )
+
+
+# What SQLite's date functions accept as a time value (PocketBase's stored dates included):
+# YYYY-MM-DD, then optionally [ T]HH:MM[:SS[.fff]], then optionally Z or +-HH:MM.
+_PG_DATE_SHAPE = (
+    "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    "([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'"
+)
+
+
+def _pg_timestamp(value: str) -> str:
+    """A PostgreSQL TIMESTAMP (UTC) from a text value the way SQLite reads it, NULL for anything
+    SQLite would not read as a date. It can never raise a cast error: the text is parsed with the
+    day forced to 01 (every month has one) and the real day added back as an interval, so
+    2024-02-30 rolls over to March 1st as in SQLite; an offset suffix is subtracted to get UTC."""
+    text = f"CAST({value} AS TEXT)"
+    return (
+        f"(CASE WHEN {text} ~ {_PG_DATE_SHAPE} AND substr({text}, 1, 4) <> '0000' THEN "
+        f"CAST(substr({text}, 1, 8) || '01' || substr({text}, 11) AS TIMESTAMP)"
+        f" + (CAST(substr({text}, 9, 2) AS INTEGER) - 1) * INTERVAL '1 day'"
+        f" - COALESCE(CAST(substring({text} from '[+-][0-9]{{2}}:[0-9]{{2}}$') AS INTERVAL), INTERVAL '0')"
+        " END)"
+    )
 
 
 def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqlite") -> Col:
@@ -69,10 +129,15 @@ def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqli
 
         def distance(env: Env) -> str:
             lon_a, lat_a, lon_b, lat_b = (_numeric(env, a) for a in args)
-            return (
-                f"(6371 * acos(cos(radians({lat_a})) * cos(radians({lat_b})) * "
-                f"cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))"
+            cosine = (
+                f"cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a}))"
+                f" + sin(radians({lat_a})) * sin(radians({lat_b}))"
             )
+            # Rounding can push the cosine of two near points past 1, where acos has no value
+            # (NULL on SQLite, an error on PostgreSQL): clamp it into [-1, 1].
+            if env.pg:
+                return f"(6371 * acos(LEAST(1.0, GREATEST(-1.0, {cosine}))))"
+            return f"(6371 * acos(min(1.0, max(-1.0, {cosine}))))"
 
         return Col(distance, "number", fallback="disabled")
     if name == "strftime":
@@ -98,14 +163,7 @@ def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqli
             if not env.pg:
                 extra = "".join(f", {env.lit(m.value)}" for m in modifiers)  # type: ignore[union-attr]
                 return f"strftime({env.lit(fmt)}, {value}{extra})"
-            # Only text shaped like a date is cast: anything else gives NULL (as SQLite does),
-            # never a PostgreSQL cast error.
-            stamp = (
-                f"(CASE WHEN CAST({value} AS TEXT) ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}' "
-                f"THEN CAST(CAST({value} AS TEXT) AS TIMESTAMP) END)"
-                if time_arg is not None
-                else value
-            )
+            stamp = _pg_timestamp(value) if time_arg is not None else value
             pieces: list[str] = []
             for kind, text in _pg_format(fmt):
                 if kind == "lit":

@@ -37,8 +37,6 @@ class Env:
         self.adapter = db._adapter
         self.query_env = query_env or {}
         self.pg = "postgre" in type(db._adapter).__name__.lower()
-        #: ``@collection`` aliases currently rendered as an absent (all-NULL) row
-        self.null_aliases: set[str] = set()
 
     def col(self, expr: Any) -> str:
         return str(self.adapter.dialect.expand(expr, query_env=self.query_env))
@@ -49,7 +47,10 @@ class Env:
         if isinstance(value, bool):
             return ("TRUE" if value else "FALSE") if self.pg else ("1" if value else "0")
         if isinstance(value, int | float):
-            return str(self.adapter.represent(float(value), "double"))
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError("non-finite number in a filter")
+            return str(self.adapter.represent(number, "double"))
         return str(self.adapter.represent(str(value), "string"))
 
 
@@ -123,6 +124,43 @@ class SharedJoin:
     alias: str
     source: Render
     where: list[Render] = field(default_factory=list)
+    #: the same alias bound to one row of NULLs (PocketBase's LEFT JOIN over an empty collection)
+    null_source: Render | None = None
+
+
+SQL_TYPES = {"number": "DOUBLE PRECISION", "bool": "BOOLEAN", "jsonvalue": "JSONB", "array": "JSONB"}
+
+
+def null_row_source(compiled: Any, alias: str, client: bool) -> Render:
+    """``(SELECT NULL AS "id", ...) AS alias``: a row of NULLs with the collection's columns,
+    typed on PostgreSQL so comparisons against it still type-check. A client filter cannot name
+    hidden fields, so its row leaves them out."""
+
+    def render(env: Env) -> str:
+        from .resolver import kind_of
+
+        columns = []
+        for f in compiled.collection.fields:
+            if client and f.hidden:
+                continue
+            value = "NULL"
+            if env.pg:
+                value = f"CAST(NULL AS {SQL_TYPES.get(kind_of(f), 'TEXT')})"
+            columns.append(f"{value} AS {quote(f.name)}")
+        return f"(SELECT {', '.join(columns)}) AS {quote(alias)}"
+
+    return render
+
+
+def typed_null(kind: str) -> Col:
+    """A NULL standing for a missing value of ``kind`` (typed on PostgreSQL)."""
+
+    def render(env: Env) -> str:
+        if env.pg and kind in SQL_TYPES:
+            return f"CAST(NULL AS {SQL_TYPES[kind]})"
+        return "NULL"
+
+    return Col(render, kind)
 
 
 def table_source(table: Any, alias: str) -> Render:

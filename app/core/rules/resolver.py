@@ -35,6 +35,7 @@ from .operands import (
     json_array_contains,
     json_elements_source,
     next_alias,
+    null_row_source,
     scalar_subquery,
     table_source,
 )
@@ -522,7 +523,12 @@ def _resolve_collection(name: str, scope: Scope, fresh: bool) -> Resolved:
         alias = next_alias("c")
         aliased = target.table.with_alias(alias)
         shared = SharedJoin(
-            target.id, aliased, alias, table_source(target.table, alias), _rule_join(target, aliased, scope)
+            target.id,
+            aliased,
+            alias,
+            table_source(target.table, alias),
+            _rule_join(target, aliased, scope),
+            null_row_source(target, alias, scope.client),
         )
         scope.shared[key] = shared
     value = _walk(target, shared.table, props[2:], scope, [], False, 1)

@@ -11,12 +11,14 @@ functions ``strftime(...)`` and ``geoDistance(...)``. Limits (400 beyond them): 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 MAX_LENGTH = 3500
 MAX_EXPRESSIONS = 200
 MAX_GROUP_DEPTH = 32
+MAX_CALL_DEPTH = 4
 
 OPERATORS = ("?!=", "?>=", "?<=", "?!~", "!=", ">=", "<=", "!~", "?=", "?>", "?<", "?~", "=", ">", "<", "~")
 _IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*")
@@ -214,7 +216,7 @@ class _Parser:
             raise FilterSyntaxError(f"The filter has more than {MAX_EXPRESSIONS} expressions.")
         return Compare(op, left, right)
 
-    def parse_operand(self) -> Operand:
+    def parse_operand(self, depth: int = 0) -> Operand:
         token = self.peek()
         if token is None:
             raise FilterSyntaxError("Expected an operand at the end.")
@@ -223,17 +225,22 @@ class _Parser:
             return Text(token.value)
         if token.kind == "number":
             try:
-                return Number(float(token.value))
+                number = float(token.value)
             except ValueError:
                 raise FilterSyntaxError(f"Invalid number {token.value!r}.") from None
+            if not math.isfinite(number):
+                raise FilterSyntaxError(f"The number {token.value[:20]}... is too large.")
+            return Number(number)
         if token.kind == "ident":
             following = self.peek()
             if following is not None and following.kind == "lparen":
-                return self.parse_call(token.value)
+                if depth >= MAX_CALL_DEPTH:
+                    raise FilterSyntaxError(f"Functions are nested deeper than {MAX_CALL_DEPTH} levels.")
+                return self.parse_call(token.value, depth + 1)
             return Ident(token.value)
         raise FilterSyntaxError(f"Unexpected {token.value!r} at position {token.pos}.")
 
-    def parse_call(self, name: str) -> Call:
+    def parse_call(self, name: str, depth: int) -> Call:
         self.take("lparen")
         args: list[Operand] = []
         token = self.peek()
@@ -241,7 +248,7 @@ class _Parser:
             self.index += 1
             return Call(name, ())
         while True:
-            args.append(self.parse_operand())
+            args.append(self.parse_operand(depth))
             if len(args) > 10:
                 raise FilterSyntaxError("A function takes at most 10 arguments.")
             token = self.peek()
