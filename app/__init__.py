@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> Any:
     """The domain services over the chosen adapters, without the HTTP layer (used by the CLI)."""
     from .db import Database
+    from .mail.background import BackgroundMail
     from .mail.mailer import Mailer
     from .ratelimit import default_limiter
     from .runtime import Runtime
@@ -29,6 +30,7 @@ def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> A
         raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
     runtime = Runtime(settings=settings, db=db, rate_limiter=rate_limiter)
     runtime.mailer = Mailer(settings, runtime.app_settings, mail_transport)
+    runtime.mail_queue = BackgroundMail(runtime.mailer, inline=settings.serverless)
     if settings.modules:
         from .modules import load_modules
 

@@ -38,6 +38,10 @@ class Runtime:
     rate_limiter: Any = None
     #: The ``Mailer`` service (``app.mail.mailer``), chosen by ``build_runtime``.
     mailer: Any = None
+    #: Applies the ``rateLimits`` settings to requests (``app.api.ratelimit``), made on first use.
+    rate_limit_guard: Any = None
+    #: Sends mail off the request path (``app.mail.background.BackgroundMail``).
+    mail_queue: Any = None
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval
@@ -60,4 +64,6 @@ class Runtime:
         return sync_code_collections(self)
 
     def close(self) -> None:
+        if self.mail_queue is not None:
+            self.mail_queue.close()
         self.db.close()

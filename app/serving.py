@@ -9,6 +9,7 @@ Granian's ``auto`` picks rloop when installed, under which Emmett leaked memory 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from .settings import Settings
@@ -18,7 +19,23 @@ def rsgi_factory() -> Any:
     """Granian's target in each worker: the Emmett app built from the environment."""
     from . import create_app
 
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    _hint_without_superusers(app.runtime)
+    return app
+
+
+def _hint_without_superusers(runtime: Any) -> None:
+    """No superuser is ever created with a default password (RELIABILITY.md AUTH-10): say how to
+    make the first one instead."""
+    from .core.superusers import has_superusers
+
+    if not has_superusers(runtime.records):
+        print(
+            "No superuser yet: create one with `emmettbase superuser create EMAIL PASSWORD`"
+            f" --dir {runtime.settings.data_path}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def export_settings(settings: Settings) -> None:

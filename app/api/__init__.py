@@ -12,7 +12,7 @@ from emmett import current
 
 from ..core.errors import ApiError, InternalError, NotFound
 from ..runtime import Runtime
-from . import auth, batch, collections, health, records, settings
+from . import auth, auth_flows, batch, collections, health, mail_test, oauth2, records, settings
 from .cors import Cors
 from .pipes import ApiPipe
 from .responses import JSON_TYPE, SECURITY_HEADERS, empty_response, json_bytes
@@ -21,15 +21,16 @@ from .responses import JSON_TYPE, SECURITY_HEADERS, empty_response, json_bytes
 def mount(app: Any, runtime: Runtime) -> Any:
     """Register every endpoint group; returns the ``/api`` module (its pipe wraps each route)."""
     cors = Cors(runtime.settings.origins)
-    api = app.module(
-        __name__, "api", url_prefix="/api", pipeline=[ApiPipe(cors, runtime.settings.dev, runtime.registry)]
-    )
+    api = app.module(__name__, "api", url_prefix="/api", pipeline=[ApiPipe(cors, runtime)])
     health.mount(api)
     collections.mount(api, runtime)
     records.mount(api, runtime)
     auth.mount(api, runtime)
+    oauth2.mount(api, runtime)
+    auth_flows.mount(api, runtime)
     batch.mount(api, runtime)
     settings.mount(api, runtime)
+    mail_test.mount(api, runtime)
     _mount_preflight(app, cors)
     _mount_fallback_errors(app, cors)
     return api

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..core.errors import ApiError, BadRequest, Forbidden
 from ..core.rules.context import RequestInfo
 from ..runtime import Runtime
 from .pipes import to_api_error
+from .ratelimit import check_batch_item
 from .request import read_body, request_info
 from .responses import json_response
 
@@ -114,6 +115,9 @@ def _run_item(runtime: Runtime, item: dict[str, Any], base: RequestInfo) -> dict
     service = runtime.records
     expand = str(query.get("expand", "") or "")
     fields = str(query.get("fields", "") or "")
+    if runtime.rate_limiter is not None and method in ("POST", "PATCH", "DELETE"):
+        # Each item counts against the rules of the route it stands for (PocketBase).
+        check_batch_item(runtime, method, url.path, base.auth)
     if method == "POST" and not record_id:
         compiled, record = service.create(collection, data, info)
     elif method == "PUT" and not record_id:
@@ -132,7 +136,12 @@ def _upsert(runtime: Runtime, collection: str, data: dict[str, Any], info: Reque
     """PUT: update when a record with that id exists (under the update rule: someone else's record
     is a 404, never a duplicate-id create), create otherwise."""
     record_id = data.get("id")
+    base = f"/api/collections/{quote(collection, safe='')}/records"
     if isinstance(record_id, str) and record_id and runtime.records.exists(collection, record_id):
+        if runtime.rate_limiter is not None:
+            check_batch_item(runtime, "PATCH", f"{base}/{quote(record_id, safe='')}", info.auth)
         rest = {k: v for k, v in data.items() if k != "id"}
         return runtime.records.update(collection, record_id, rest, info)
+    if runtime.rate_limiter is not None:
+        check_batch_item(runtime, "POST", base, info.auth)
     return runtime.records.create(collection, data, info)

@@ -1,4 +1,5 @@
-"""The pipe every API route runs in: errors become PocketBase envelopes, CORS headers are added.
+"""The pipe every API route runs in: rate limits are applied, errors become PocketBase envelopes,
+CORS headers are added.
 
 It is the one place where an exception turns into a status code, so no handler formats errors
 itself and no stack trace, SQL or secret reaches a client outside ``--dev`` (RELIABILITY.md VAL-4).
@@ -16,6 +17,7 @@ from emmett_core.http.response import HTTPResponse
 from ..core.errors import GENERIC_MESSAGE, ApiError, InternalError, PayloadTooLarge, ServiceUnavailable
 from ..db.errors import DatabaseUnavailable, SchemaMismatch
 from .cors import Cors
+from .ratelimit import RateLimitGuard, guard_for
 from .responses import error_response
 
 log = logging.getLogger("emmettbase.api")
@@ -59,15 +61,21 @@ class ApiPipe(Pipe):
 
     output = "http"
 
-    def __init__(self, cors: Cors, dev: bool = False, registry: Any = None):
+    def __init__(self, cors: Cors, runtime: Any):
         self.cors = cors
-        self.dev = dev
-        self.registry = registry
+        self.dev = bool(runtime.settings.dev)
+        self.registry = runtime.registry
+        self.rate_limit: RateLimitGuard | None = guard_for(runtime) if runtime.rate_limiter else None
 
     async def pipe(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
         if self.registry is not None:
             self.registry.begin_request()
         try:
+            guard = self.rate_limit
+            if guard is not None:
+                # Before the handler (and outside its schema-reload retry): a refused request costs
+                # no work, and a retried one is counted once.
+                guard.check()
             try:
                 response = await next_pipe(**kwargs)
             except SchemaMismatch:

@@ -1,8 +1,11 @@
 """Record tokens: HS256 JWTs signed with the record's ``tokenKey`` plus a per-collection secret.
 
-Claims are PocketBase's ``{id, collectionId, type, refreshable, exp}``. Because the key includes
-``tokenKey``, rotating it (password or email change) revokes every token the record had. Only HS256
-is accepted, and the token ``type`` must match what the caller expects.
+Claims are PocketBase's ``{id, collectionId, type, exp}`` plus, per type, ``refreshable`` (auth),
+``email`` (verification, passwordReset, emailChange) and ``newEmail`` (emailChange). Because the
+key includes ``tokenKey``, rotating it (password or email change) revokes every token the record
+had. Verification is strict (RELIABILITY.md AUTH-1/2): HS256 only, no key-selecting headers
+(``kid``, ``jku``, ``jwk``, ``x5u``, ``x5c``), ``exp`` required, ``nbf`` honoured, any ``aud``
+refused, and the ``type`` must be the one the caller expects.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any
 import jwt
 
 ALGORITHM = "HS256"
+TOKEN_TYPES = ("auth", "file", "verification", "passwordReset", "emailChange")
+# Headers that would let a token choose its own key or algorithm parameters.
+_FORBIDDEN_HEADERS = frozenset({"kid", "jku", "jwk", "x5u", "x5c", "crit"})
 
 
 class TokenError(Exception):
@@ -32,9 +38,10 @@ def issue(
     refreshable: bool | None = None,
     **extra: Any,
 ) -> str:
+    issued = int(time.time())
     claims: dict[str, Any] = {
         "collectionId": collection_id,
-        "exp": int(time.time()) + int(duration),
+        "exp": issued + int(duration),
         "id": record_id,
         "type": token_type,
     }
@@ -48,18 +55,23 @@ def peek(token: str) -> dict[str, Any]:
     """The claims without verifying the signature (to find which record and key to verify with)."""
     try:
         header = jwt.get_unverified_header(token)
-        if header.get("alg") != ALGORITHM:
-            raise TokenError("unsupported algorithm")
+        if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
+            raise TokenError("unsupported token header")
         claims = jwt.decode(token, options={"verify_signature": False}, algorithms=[ALGORITHM])
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from None
     if not isinstance(claims.get("id"), str) or not isinstance(claims.get("collectionId"), str):
         raise TokenError("missing claims")
-    return claims
+    return dict(claims)
 
 
 def verify(token: str, key: str, token_type: str) -> dict[str, Any]:
+    """The verified claims of a token of ``token_type`` signed with ``key``."""
     try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
+            raise TokenError("unsupported token header")
+        # No audience is expected: PyJWT then refuses any token that carries one.
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp"]})
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from None

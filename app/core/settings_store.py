@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ..db.sql import where
+from ..ratelimit.rules import AUDIENCES, conflicting_rule, label_is_valid, parse_network
 from ..tools.datetimes import now
 from .collections.registry import Registry
 from .collections.tables import bump_version
@@ -53,7 +54,6 @@ DEFAULTS: dict[str, Any] = {
     },
     "trustedProxy": {"headers": [], "useLeftmostIP": False},
 }
-AUDIENCES = ("", "@guest", "@auth")
 
 
 def merged(stored: dict[str, Any] | None, patch: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -106,28 +106,62 @@ def validate(settings: dict[str, Any]) -> None:
             errors.setdefault("batch", {})[key] = field_error(
                 "validation_invalid_value", "Must be a non-negative integer."
             )
-    limits = settings["rateLimits"]
-    rule_errors: dict[str, Any] = {}
-    if not isinstance(limits["rules"], list):
-        rule_errors["rules"] = field_error("validation_invalid_value", "Must be a list.")
-    else:
-        for index, rule in enumerate(limits["rules"]):
-            problem = _rule_error(rule)
-            if problem:
-                rule_errors.setdefault("rules", {})[str(index)] = problem
-    if not isinstance(limits["excludedIPs"], list) or not all(
-        isinstance(i, str) for i in limits["excludedIPs"]
-    ):
-        rule_errors["excludedIPs"] = field_error("validation_invalid_value", "Must be a list of IPs.")
-    if rule_errors:
-        errors["rateLimits"] = rule_errors
+    limit_errors = _rate_limits_errors(settings["rateLimits"])
+    if limit_errors:
+        errors["rateLimits"] = limit_errors
     proxy = settings["trustedProxy"]
-    if not isinstance(proxy["headers"], list) or not all(isinstance(h, str) for h in proxy["headers"]):
-        errors["trustedProxy"] = {
-            "headers": field_error("validation_invalid_value", "Must be a list of header names.")
-        }
+    proxy_errors: dict[str, Any] = {}
+    if not isinstance(proxy["headers"], list) or not all(isinstance(h, str) and h for h in proxy["headers"]):
+        proxy_errors["headers"] = field_error("validation_invalid_value", "Must be a list of header names.")
+    if not isinstance(proxy["useLeftmostIP"], bool):
+        proxy_errors["useLeftmostIP"] = field_error("validation_invalid_value", "Must be a boolean.")
+    if proxy_errors:
+        errors["trustedProxy"] = proxy_errors
     if errors:
         raise BadRequest("An error occurred while submitting the form.", errors)
+
+
+def _rate_limits_errors(limits: dict[str, Any]) -> dict[str, Any]:
+    """PocketBase's checks: a boolean switch, rules required while enabled, each rule valid and
+    not colliding with an earlier one, excluded IPs as addresses or CIDR subnets."""
+    out: dict[str, Any] = {}
+    if not isinstance(limits["enabled"], bool):
+        out["enabled"] = field_error("validation_invalid_value", "Must be a boolean.")
+    rules = limits["rules"]
+    if not isinstance(rules, list):
+        out["rules"] = field_error("validation_invalid_value", "Must be a list.")
+    elif not rules and limits["enabled"] is True:
+        out["rules"] = field_error("validation_required", "Cannot be blank.")
+    else:
+        problems = {str(i): p for i, p in ((i, _rule_error(r)) for i, r in enumerate(rules)) if p}
+        if not problems:
+            clash = conflicting_rule(rules)
+            if clash is not None:
+                label = rules[clash]["label"]
+                problems[str(clash)] = {
+                    "label": field_error(
+                        "validation_conflicting_rate_limit_rule",
+                        f"Rate limit rule configuration with label {label} already exists or conflicts "
+                        "with another rule.",
+                        label=label,
+                    )
+                }
+        if problems:
+            out["rules"] = problems
+    excluded = limits["excludedIPs"]
+    if not isinstance(excluded, list):
+        out["excludedIPs"] = field_error("validation_invalid_value", "Must be a list of IPs.")
+    else:
+        bad = {
+            str(i): field_error("validation_required", "Cannot be blank.")
+            if not ip
+            else field_error("validation_invlaid_ip_or_subnet", "Invalid IP or CIDR subnet.")
+            for i, ip in enumerate(excluded)
+            if not isinstance(ip, str) or not ip or parse_network(ip) is None
+        }
+        if bad:
+            out["excludedIPs"] = bad
+    return out
 
 
 def _rule_error(rule: Any) -> dict[str, Any] | None:
@@ -137,6 +171,8 @@ def _rule_error(rule: Any) -> dict[str, Any] | None:
     label = rule.get("label")
     if not isinstance(label, str) or not label:
         problems["label"] = field_error("validation_required", "Cannot be blank.")
+    elif not label_is_valid(label):
+        problems["label"] = field_error("validation_match_invalid", "Must be in a valid format.")
     if rule.get("audience", "") not in AUDIENCES:
         problems["audience"] = field_error("validation_in_invalid", "Must be a valid value.")
     for key in ("duration", "maxRequests"):

@@ -22,6 +22,12 @@ def find_superuser(records: RecordService, email: str) -> dict[str, Any] | None:
     return {"id": row[0]} if row else None
 
 
+def has_superusers(records: RecordService) -> bool:
+    compiled = records.collection(SUPERUSERS)
+    sql = where(compiled.table, compiled.id_column != "")._select(compiled.id_column, limitby=(0, 1))
+    return records.db.fetchone(sql) is not None
+
+
 def create_superuser(records: RecordService, email: str, password: str) -> dict[str, Any]:
     data = {"email": email, "password": password, "passwordConfirm": password}
     _, record = records.create(SUPERUSERS, data, SYSTEM)

@@ -3,10 +3,17 @@
 The transport is chosen per message from the current settings: SMTP when ``smtp.enabled`` (as in
 PocketBase), else Amazon SES when ``EMMETTBASE_SES_REGION`` is set, else ``.eml`` files under
 ``<data dir>/mails`` (development). A transport given explicitly (tests, embedding) always wins.
+SMTP is built from the settings for each message (a settings change applies at once); the SES
+client and the file mailbox are built once and kept.
+
+``send`` blocks (an SMTP exchange can take seconds). Async handlers use ``send_async``: the settings
+are read on the calling thread (database access stays on the event loop's thread), only the
+network or file work runs in a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..settings import Settings
@@ -18,13 +25,22 @@ class Mailer:
         self.settings = settings
         self.app_settings = app_settings
         self.transport = transport
+        self._kept: dict[str, MailTransport] = {}
 
     def send(self, message: Message) -> None:
+        self.prepare(message).send(message)
+
+    async def send_async(self, message: Message) -> None:
+        transport = self.prepare(message)
+        await asyncio.to_thread(transport.send, message)
+
+    def prepare(self, message: Message) -> MailTransport:
+        """Fill the sender from ``meta`` when the message has none; return the transport to use."""
         current = self.app_settings.get()
         if not message.sender[1]:
             meta = current["meta"]
             message.sender = (str(meta.get("senderName") or ""), str(meta.get("senderAddress") or ""))
-        self.transport_for(current).send(message)
+        return self.transport_for(current)
 
     def transport_for(self, current: dict[str, Any]) -> MailTransport:
         if self.transport is not None:
@@ -35,9 +51,13 @@ class Mailer:
 
             return SmtpTransport.from_settings(smtp)
         if self.settings.ses_region:
-            from .ses import SesTransport
+            if "ses" not in self._kept:
+                from .ses import SesTransport
 
-            return SesTransport(self.settings.ses_region)
-        from .files import EmlFileTransport
+                self._kept["ses"] = SesTransport(self.settings.ses_region)
+            return self._kept["ses"]
+        if "files" not in self._kept:
+            from .files import EmlFileTransport
 
-        return EmlFileTransport(self.settings.data_path)
+            self._kept["files"] = EmlFileTransport(self.settings.data_path)
+        return self._kept["files"]

@@ -84,7 +84,11 @@ def test_posts_comments_relations_expand_and_rules(door):
     admin = superuser_headers(door)
     user = door.post(
         "/api/collections/users/records",
-        json={"email": "ann@example.com", "password": "password123", "passwordConfirm": "password123"},
+        json={
+            "email": "ann@example.com",
+            "password": "ann-secret-4821",
+            "passwordConfirm": "ann-secret-4821",
+        },
         headers=admin,
     )
     assert user.status_code == 200, user.text

@@ -12,7 +12,9 @@ in turn:
     b   list filter=title ~ "abc" perPage=20     c   view one record by id
     e   /api/health
     a3  list sort=-created after listRule = 'published = true || author = @request.auth.id' (anonymous)
-    d   POST create with a user token (wrk Lua script); runs last, it grows the table
+    d   POST create with a user token (wrk Lua script); runs after the reads, it grows the table
+    f   POST auth-with-password (the user's email and password), 10 connections
+    g   POST auth-refresh with the user's token, 10 connections
 
 Before its load, every row is probed once with a plain HTTP request and the answer is checked
 (status, item count, totals, filter and rule semantics). A row where wrk counted non-2xx responses,
@@ -33,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
 import random
 import re
@@ -462,6 +466,10 @@ class Row:
     check: Callable[[Any, Dataset], str]
     method: str = "GET"
     needs_rule: bool = False
+    #: POST rows: (headers, body) of each request, for the target (default: create a post as the user).
+    post: Callable[[Target], tuple[dict[str, str], str]] | None = None
+    #: wrk connections for this row (default: --connections).
+    connections: int | None = None
 
 
 def _list_check(total: Callable[[Dataset], int], item_test: Callable[[dict[str, Any]], bool] | None = None):
@@ -508,6 +516,25 @@ def _create_check(body: Any, data: Dataset) -> str:
     )
 
 
+def _auth_check(body: Any, data: Dataset) -> str:
+    ok = isinstance(body, dict) and isinstance(body.get("token"), str) and body.get("record", {}).get("email")
+    return "" if ok == USER_EMAIL else "unexpected auth answer"
+
+
+def _create_post(target: Target) -> tuple[dict[str, str], str]:
+    body = CREATE_BODY.format(author=target.user_id)
+    return {"Authorization": target.user_token, "Content-Type": "application/json"}, body
+
+
+def _sign_in(target: Target) -> tuple[dict[str, str], str]:
+    body = json.dumps({"identity": USER_EMAIL, "password": USER_PASSWORD})
+    return {"Content-Type": "application/json"}, body
+
+
+def _refresh(target: Target) -> tuple[dict[str, str], str]:
+    return {"Authorization": target.user_token}, ""
+
+
 def _a3_check(body: Any, data: Dataset) -> str:
     problem = _list_check(lambda d: d.published, lambda item: item.get("published") is True)(body, data)
     if problem:
@@ -533,6 +560,24 @@ ROWS = [
         "a3", "list sort=-created, rule published||author", lambda d: SORTED_LIST, _a3_check, needs_rule=True
     ),
     Row("d", "POST create (user token, wrk lua)", lambda d: LIST, _create_check, method="POST"),
+    Row(
+        "f",
+        "POST auth-with-password (-c10)",
+        lambda d: "/api/collections/users/auth-with-password",
+        _auth_check,
+        method="POST",
+        post=_sign_in,
+        connections=10,
+    ),
+    Row(
+        "g",
+        "POST auth-refresh (-c10)",
+        lambda d: "/api/collections/users/auth-refresh",
+        _auth_check,
+        method="POST",
+        post=_refresh,
+        connections=10,
+    ),
 ]
 ROW_KEYS = [row.key for row in ROWS]
 
@@ -606,15 +651,13 @@ def run_wrk(load: LoadSettings, url: str, script: Path | None, duration: int, la
     return done.stdout
 
 
-def write_lua(target: Target, directory: Path) -> Path:
-    path = directory / f"post_create_{target.name}.lua"
-    body = CREATE_BODY.format(author=target.user_id)
-    path.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "{target.user_token}"\n'
-        f"wrk.body = '{body}'\n"
-    )
+def write_lua(target: Target, row: Row, directory: Path) -> Path:
+    headers, body = (row.post or _create_post)(target)
+    path = directory / f"{row.key}_{target.name}.lua"
+    lines = ['wrk.method = "POST"']
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    lines.append(f"wrk.body = '{body}'")
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -622,11 +665,8 @@ def probe(target: Target, row: Row, data: Dataset) -> tuple[str, str]:
     """One plain request like the load's; returns (problem, what the server answered)."""
     path = row.path(data)
     if row.method == "POST":
-        response = target.client.post(
-            path,
-            content=CREATE_BODY.format(author=target.user_id),
-            headers={"Authorization": target.user_token, "Content-Type": "application/json"},
-        )
+        headers, body = (row.post or _create_post)(target)
+        response = target.client.post(path, content=body, headers=headers)
     else:
         response = target.client.get(path)
     answer = f"HTTP {response.status_code} {response.text[:300]}"
@@ -643,7 +683,10 @@ def run_row(
     target: Target, row: Row, data: Dataset, load: LoadSettings, lua_dir: Path
 ) -> tuple[WrkResult, str]:
     problem, answer = probe(target, row, data)
-    script = write_lua(target, lua_dir) if row.method == "POST" else None
+    script = write_lua(target, row, lua_dir) if row.method == "POST" else None
+    if row.connections:
+        threads = min(load.threads, row.connections)
+        load = dataclasses.replace(load, connections=row.connections, threads=threads)
     url = target.server.url + row.path(data)
     if load.warmup > 0:
         run_wrk(load, url, script, load.warmup, latency=False)
@@ -746,7 +789,8 @@ def run_pass(
                 if row.needs_rule:
                     for target in targets:
                         set_list_rule(target, A3_RULE)
-                before = {t.name: count_posts(t) for t in targets} if row.method == "POST" else {}
+                creates = row.method == "POST" and row.post is None
+                before = {t.name: count_posts(t) for t in targets} if creates else {}
                 result.rows[row.key] = {}
                 result.answers[row.key] = {}
                 for target in targets:

@@ -2,8 +2,10 @@
 
 ``tests/e2e/js/scenario.mjs`` drives a real server process through the SDK: superuser auth, a
 collection created through the collections API, a user sign-up, records CRUD with modifiers, lists
-with ``expand``/``fields``/``skipTotal``, ``getFullList`` and batches. It stops at the first answer
-that differs from PocketBase's and prints which step, what differed and the last requests.
+with ``expand``/``fields``/``skipTotal``, ``getFullList`` and batches. ``auth_scenario.mjs`` runs
+every sign-in flow (verification, reset, OTP, email change) reading mail from the dev mailbox.
+Each stops at the first answer that differs from PocketBase's and prints which step, what differed
+and the last requests.
 
 Needs ``node`` and ``npm`` (Node 20) on the PATH; the JS dependencies are installed with ``npm ci``
 from ``tests/e2e/js/package-lock.json`` when ``node_modules`` is missing or stale (``make test``
@@ -86,11 +88,15 @@ def _superuser_upsert(data_dir: Path, env: dict[str, str]) -> None:
     assert result.returncode == 0, f"superuser upsert failed:\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=pytest.mark.pg)],
-)
-def test_js_sdk_scenario(backend: str, js_sdk: str, tmp_path: Path, monkeypatch, request) -> None:
+BACKEND_PARAMS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="pg", marks=pytest.mark.pg),
+]
+
+
+def _run_scenario(script: str, backend: str, js_sdk: str, tmp_path: Path, monkeypatch, request) -> dict:
+    """Start ``emmettbase serve`` on ``backend``, run ``script`` with the SDK against it, return
+    the scenario's JSON summary (failing the test with the node output and server log otherwise)."""
     # The server and the CLI inherit this process's environment: pin the database explicitly.
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("EMMETTBASE_DATABASE_URL", raising=False)
@@ -103,9 +109,10 @@ def test_js_sdk_scenario(backend: str, js_sdk: str, tmp_path: Path, monkeypatch,
     data_dir = tmp_path / "pb_data"
     _superuser_upsert(data_dir, env)
     with ServeProcess(data_dir, env=env) as server:
+        arguments = [server.url, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, str(data_dir / "mails")]
         try:
             result = subprocess.run(
-                ["node", "scenario.mjs", server.url, SUPERUSER_EMAIL, SUPERUSER_PASSWORD],
+                ["node", script, *arguments],
                 cwd=JS_DIR,
                 capture_output=True,
                 text=True,
@@ -113,15 +120,29 @@ def test_js_sdk_scenario(backend: str, js_sdk: str, tmp_path: Path, monkeypatch,
             )
         except subprocess.TimeoutExpired as exc:
             pytest.fail(
-                f"scenario.mjs did not finish in {SCENARIO_TIMEOUT}s\n"
+                f"{script} did not finish in {SCENARIO_TIMEOUT}s\n"
                 f"--- node stdout ---\n{_text(exc.stdout)}\n--- node stderr ---\n{_text(exc.stderr)}\n"
                 f"--- server log ---\n{server.output()}"
             )
     assert result.returncode == 0, (
-        f"JS SDK scenario failed (exit {result.returncode}, pocketbase SDK {js_sdk}, {backend})\n"
+        f"JS SDK {script} failed (exit {result.returncode}, pocketbase SDK {js_sdk}, {backend})\n"
         f"--- node stdout ---\n{result.stdout}\n--- node stderr ---\n{result.stderr}\n"
         f"--- server log ---\n{server.output()}"
     )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["ok"] is True and summary["failed"] == 0 and summary["skipped"] == 0, summary
     assert summary["sdk"] == js_sdk
+    return summary
+
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_js_sdk_scenario(backend: str, js_sdk: str, tmp_path: Path, monkeypatch, request) -> None:
+    _run_scenario("scenario.mjs", backend, js_sdk, tmp_path, monkeypatch, request)
+
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_js_sdk_auth_flows(backend: str, js_sdk: str, tmp_path: Path, monkeypatch, request) -> None:
+    """Sign-up, password auth, refresh, verification, reset, OTP and email change, reading the
+    links and codes from the development mailbox."""
+    summary = _run_scenario("auth_scenario.mjs", backend, js_sdk, tmp_path, monkeypatch, request)
+    assert summary["passed"] >= 9

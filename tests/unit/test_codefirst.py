@@ -595,7 +595,11 @@ def test_plan_gives_new_auth_collections_full_auth_options():
     items, _ = plan_sync(convert(member), [])
     assert items[0]["authRule"] == ""
     assert items[0]["authToken"]["secret"]
-    assert items[0]["passwordAuth"] == {"enabled": True, "identityFields": ["email"]}
+    assert items[0]["passwordAuth"] == {
+        "enabled": True,
+        "identityFields": ["email"],
+        "rejectCommonPasswords": True,
+    }
 
 
 def test_sync_of_an_auth_model_extending_users():

@@ -12,11 +12,13 @@ from typing import Any
 from ...tools.ids import random_string
 
 TOKEN_KEYS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
+# Seconds. Email-link tokens live 10 minutes (RELIABILITY.md AUTH-8), shorter than PocketBase's
+# 30 minutes (reset, email change) and 3 days (verification); a user can always ask again.
 TOKEN_DURATIONS = {
     "authToken": 432000,
-    "passwordResetToken": 1800,
-    "emailChangeToken": 1800,
-    "verificationToken": 86400,
+    "passwordResetToken": 600,
+    "emailChangeToken": 600,
+    "verificationToken": 600,
     "fileToken": 180,
 }
 TEMPLATE_KEYS = ("verificationTemplate", "resetPasswordTemplate", "confirmEmailChangeTemplate")
@@ -63,8 +65,10 @@ _OTP_TEMPLATE = {
 }
 _ALERT_TEMPLATE = {
     "subject": "Login from a new location",
-    "body": "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location.</p>\n"
-    "<p>If this was you, you may disregard this email.</p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
+    "body": "<p>Hello,</p>\n<p>Your {APP_NAME} account was just signed in to from a device or place we "
+    "had not seen before:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p><strong>Not you? Change your password "
+    "now: that signs out every other device.</strong></p>\n<p>If it was you, there is nothing to do.</p>\n"
+    "<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
 }
 
 
@@ -78,7 +82,7 @@ def default_auth_options() -> dict[str, Any]:
             "mappedFields": {"id": "", "name": "", "username": "", "avatarURL": ""},
             "providers": [],
         },
-        "passwordAuth": {"enabled": True, "identityFields": ["email"]},
+        "passwordAuth": {"enabled": True, "identityFields": ["email"], "rejectCommonPasswords": True},
         "mfa": {"enabled": False, "duration": 600, "rule": ""},
         "otp": {"enabled": False, "duration": 180, "length": 8, "emailTemplate": dict(_OTP_TEMPLATE)},
     }
@@ -102,7 +106,11 @@ def merge_auth_options(
     for key, value in submitted.items():
         if key not in AUTH_OPTION_KEYS:
             continue
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key == "oauth2":  # providers merge by name so write-only client secrets survive
+            from ...auth.oauth2.config import merge_oauth2_options
+
+            merged[key] = merge_oauth2_options(merged.get(key), value)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             combined = dict(merged[key])
             combined.update({k: v for k, v in value.items() if not (k == "secret" and not v)})
             merged[key] = combined

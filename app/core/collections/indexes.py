@@ -116,3 +116,16 @@ def format_index(index: IndexDef, table: str) -> str:
     if index.where_not_empty:
         text += f" WHERE `{index.where_not_empty}` != ''"
     return text
+
+
+def unique_column(indexes: list[str], name: str) -> IndexColumn | None:
+    """The column of a single-column UNIQUE index on ``name`` among ``indexes`` (PocketBase's
+    requirement for identity fields), or None."""
+    for text in indexes:
+        try:
+            index = parse_index(text)
+        except IndexError_:
+            continue
+        if index.unique and len(index.columns) == 1 and index.columns[0].name == name:
+            return index.columns[0]
+    return None

@@ -124,6 +124,17 @@ def validate_collection(
             if index_errors:
                 errors["indexes"] = index_errors
 
+    if new.is_auth and "type" not in errors:
+        from ...auth.oauth2.config import oauth2_errors
+        from .auth_validate import auth_option_errors
+
+        for key, problem in auth_option_errors(new).items():
+            errors.setdefault(key, problem)
+
+        oauth2_problem = oauth2_errors(new)
+        if oauth2_problem:
+            errors["oauth2"] = oauth2_problem
+
     if errors:
         message = "Failed to create collection." if original is None else "Failed to update collection."
         raise BadRequest(message, errors)

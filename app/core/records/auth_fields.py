@@ -15,6 +15,9 @@ from ..rules.context import RequestInfo
 
 MISMATCH = field_error("validation_values_mismatch", "Values don't match.")
 REQUIRED = field_error("validation_required", "Cannot be blank.")
+TOO_COMMON = field_error(
+    "validation_password_too_common", "The password is too common, please choose another one."
+)
 
 
 def apply_auth_rules(
@@ -47,6 +50,16 @@ def apply_auth_rules(
         errors["passwordConfirm"] = REQUIRED
     elif confirm != plain:
         errors["passwordConfirm"] = MISMATCH
+    if (
+        plain
+        and "password" not in errors
+        and len(plain) >= _min_length(compiled)
+        and _rejects_common(compiled)
+    ):
+        from ...auth.password_policy import is_common
+
+        if is_common(plain):
+            errors["password"] = TOO_COMMON
     if not is_new and not manage and (plain or confirm):
         from ...auth.passwords import verify_password
 
@@ -61,3 +74,15 @@ def apply_auth_rules(
             token_field.opt("autogeneratePattern") or "[a-zA-Z0-9]{50}"
         )
     return errors
+
+
+def _rejects_common(compiled: CompiledCollection) -> bool:
+    """``passwordAuth.rejectCommonPasswords`` (on unless a collection turns it off)."""
+    options = compiled.collection.options.get("passwordAuth") or {}
+    return options.get("rejectCommonPasswords", True) is not False
+
+
+def _min_length(compiled: CompiledCollection) -> int:
+    # A password already too short gets the length error only, not two.
+    field = compiled.fields.get("password")
+    return int(field.opt("min") or 0) if field is not None else 0

@@ -33,6 +33,7 @@ from .visibility import hide_private_fields
 
 MISSING_COLLECTION = "Missing collection context."
 MAX_ID_LENGTH = 255
+AUTH_LEFTOVERS = ("_externalAuths", "_mfas", "_otps", "_authOrigins")
 
 
 class RecordService:
@@ -272,6 +273,8 @@ class RecordService:
         event = RecordEvent("delete", compiled, record, auth=info.auth)
         self.hooks.run(event, "before")
         cascade_delete(self, compiled, record, info, depth)
+        if compiled.collection.is_auth:
+            self._delete_auth_leftovers(compiled, str(record["id"]))
         query = compiled.id_column == record["id"]
         if rule is not None:
             query = query & rule
@@ -310,12 +313,28 @@ class RecordService:
         self, compiled: CompiledCollection, record_id: str, info: RequestInfo
     ) -> bool:
         """The auth collection's ``authRule`` for this record (``null``: nobody may sign in)."""
-        rule = compiled.collection.rule("authRule")
+        return self.matches_rule(compiled, record_id, compiled.collection.rule("authRule"), info)
+
+    def matches_rule(
+        self, compiled: CompiledCollection, record_id: str, rule: str | None, info: RequestInfo
+    ) -> bool:
+        """Whether the stored record passes ``rule`` for this caller (``None``: it never does)."""
         return self.access.record_allowed(
             compiled, rule, info, lambda q: self._exists(compiled, record_id, q)
         )
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _delete_auth_leftovers(self, compiled: CompiledCollection, record_id: str) -> None:
+        """An auth record's OAuth2 links, pending MFA sessions, OTPs and sign-in origins go with it."""
+        for name in AUTH_LEFTOVERS:
+            system = self.registry.get(name)
+            if system is None:
+                continue
+            mine = (system.columns["collectionRef"] == compiled.id) & (
+                system.columns["recordRef"] == record_id
+            )
+            self.db.execute(where(system.table, mine)._delete())
 
     def _load_for_write(self, compiled: CompiledCollection, record_id: str, rule: Any) -> dict[str, Any]:
         query = compiled.id_column == record_id

@@ -143,6 +143,9 @@ class RulesCompiler:
             ((name,), collection.rule(name)) for name in names
         ]
         checks += [(("fields", str(i), "readRule"), f.read_rule) for i, f in enumerate(collection.fields)]
+        if collection.is_auth:
+            mfa_rule = (collection.options.get("mfa") or {}).get("rule")
+            checks.append((("mfa", "rule"), mfa_rule if isinstance(mfa_rule, str) else None))
         for path, rule in checks:
             if rule is None or not rule.strip():
                 continue

@@ -16,6 +16,8 @@ class AuthState:
 
     collection: Any
     record: dict[str, Any]
+    #: The verified claims of the token that authenticated the request (empty when none was used).
+    claims: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
