@@ -11,14 +11,21 @@ refused, and the ``type`` must be the one the caller expects.
 from __future__ import annotations
 
 import time
+from types import ModuleType
 from typing import Any
-
-import jwt
 
 ALGORITHM = "HS256"
 TOKEN_TYPES = ("auth", "file", "verification", "passwordReset", "emailChange")
 # Headers that would let a token choose its own key or algorithm parameters.
 _FORBIDDEN_HEADERS = frozenset({"kid", "jku", "jwk", "x5u", "x5c", "crit"})
+
+
+def _jwt() -> ModuleType:
+    """PyJWT, imported on first use: it loads ``cryptography`` (~40 ms) for algorithms we never
+    accept, which a Lambda cold start serving an anonymous request should not pay for."""
+    import jwt
+
+    return jwt
 
 
 class TokenError(Exception):
@@ -48,11 +55,12 @@ def issue(
     if refreshable is not None:
         claims["refreshable"] = refreshable
     claims.update(extra)
-    return jwt.encode(claims, key, algorithm=ALGORITHM)
+    return str(_jwt().encode(claims, key, algorithm=ALGORITHM))
 
 
 def peek(token: str) -> dict[str, Any]:
     """The claims without verifying the signature (to find which record and key to verify with)."""
+    jwt = _jwt()
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
@@ -67,6 +75,7 @@ def peek(token: str) -> dict[str, Any]:
 
 def verify(token: str, key: str, token_type: str) -> dict[str, Any]:
     """The verified claims of a token of ``token_type`` signed with ``key``."""
+    jwt = _jwt()
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
