@@ -1,8 +1,9 @@
 """Run the app on Granian for ``emmettbase serve``.
 
 Granian speaks RSGI to Emmett natively (the fastest path, FACTS.md); the Lambda door uses the ASGI
-entry instead. Workers are separate processes that rebuild the app from the environment, so the
-CLI passes its options down as ``EMMETTBASE_*`` variables. The event loop is pinned to uvloop:
+entry instead. With one worker (the default) Granian runs embedded in the CLI's own process; with
+more, workers are separate processes that rebuild the app from the environment, so the CLI passes
+its options down as ``EMMETTBASE_*`` variables either way. The event loop is pinned to uvloop:
 Granian's ``auto`` picks rloop when installed, under which Emmett leaked memory in our probes.
 """
 
@@ -21,7 +22,62 @@ def rsgi_factory() -> Any:
 
     app = create_app(Settings.from_env())
     _hint_without_superusers(app.runtime)
-    return app
+    return HealthFastPath(app)
+
+
+class HealthFastPath:
+    """The RSGI app Granian serves: ``GET /api/health`` answered before the framework, the rest
+    handed to Emmett.
+
+    Load balancers and uptime monitors call the health route more than anything else; it reads no
+    data, so its answer is prepared once — the very bytes and headers the API route sends (see
+    ``app.api.health``). Requests that could get another answer (``HEAD``, an ``Origin`` for CORS,
+    an ``Authorization`` header, or rate-limit rules about paths) take the normal route.
+    """
+
+    def __init__(self, app: Any):
+        from .api.cors import Cors
+        from .api.health import HEALTHY
+        from .api.responses import json_bytes, json_response
+
+        self.app = app
+        self.runtime = app.runtime
+        response = json_response(HEALTHY)
+        headers = dict(response._headers)
+        Cors(app.runtime.settings.origins).apply(None, headers)
+        self.body = json_bytes(HEALTHY)
+        self.headers = list(headers.items())
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        self.app.__rsgi_init__(loop)
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        handler = getattr(self.app, "__rsgi_del__", None)
+        if handler is not None:
+            handler(loop)
+
+    def __rsgi__(self, scope: Any, protocol: Any) -> Any:
+        if (
+            scope.proto == "http"
+            and scope.path == "/api/health"
+            and scope.method == "GET"
+            and self._plain(scope)
+        ):
+            return self._healthy(protocol)
+        return self.app.__rsgi__(scope, protocol)
+
+    async def _healthy(self, protocol: Any) -> None:
+        protocol.response_bytes(200, self.headers, self.body)
+
+    def _plain(self, scope: Any) -> bool:
+        headers = scope.headers
+        if headers.get("origin") or headers.get("authorization"):
+            return False
+        guard = self.runtime.rate_limit_guard
+        if guard is None:
+            return True
+        rules = guard.policy(fresh=False).rules
+        return not (rules.enabled and rules.has_path_labels)
 
 
 def _hint_without_superusers(runtime: Any) -> None:
@@ -49,11 +105,53 @@ def export_settings(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM: in this process with one worker, else with worker processes."""
+    export_settings(settings)
+    if settings.workers == 1:
+        _serve_in_process(settings)
+    else:
+        _serve_workers(settings)
+
+
+def _serve_in_process(settings: Settings) -> None:
+    """One worker: Granian embedded in this process's uvloop, so ``emmettbase serve`` is a single
+    process (about 30 MB less than a supervisor plus one worker process)."""
+    import asyncio
+    import logging
+    import signal
+
+    import uvloop
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+
+    # Granian labels its embedded mode experimental at every start; our tests cover what we use.
+    logging.getLogger("_granian").addFilter(lambda record: "experimental" not in record.getMessage())
+    host, port = settings.listen
+    server = Server(
+        rsgi_factory,
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        factory=True,
+        websockets=True,
+        log_level=LogLevels.debug if settings.dev else LogLevels.warning,
+    )
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
+        await server.serve()
+
+    uvloop.run(main())
+
+
+def _serve_workers(settings: Settings) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
-    export_settings(settings)
     host, port = settings.listen
     server = Granian(
         "app.serving:rsgi_factory",

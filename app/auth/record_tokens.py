@@ -98,8 +98,5 @@ def find_by_token(
 def load_record(db: Database, compiled: Any, record_id: str) -> dict[str, Any] | None:
     if not record_id or len(record_id) > 255 or "\x00" in record_id:
         return None
-    from ..db.sql import where
-
-    sql = where(compiled.table, compiled.id_column == record_id)._select(*compiled.all_columns)
-    row = db.fetchone(sql)
+    row = db.fetchone(compiled.load_sql, (record_id,))
     return compiled.row_to_python(row, compiled.collection.fields) if row else None

@@ -11,10 +11,13 @@ refused, and the ``type`` must be the one the caller expects.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
 ALGORITHM = "HS256"
+#: Tokens remembered as parsed / verified (one process; a few hundred bytes each).
+CACHE_SIZE = 4096
 TOKEN_TYPES = ("auth", "file", "verification", "passwordReset", "emailChange")
 # Headers that would let a token choose its own key or algorithm parameters.
 _FORBIDDEN_HEADERS = frozenset({"kid", "jku", "jwk", "x5u", "x5c", "crit"})
@@ -58,32 +61,60 @@ def issue(
     return str(_jwt().encode(claims, key, algorithm=ALGORITHM))
 
 
+def _check_header(header: dict[str, Any]) -> None:
+    if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
+        raise TokenError("unsupported token header")
+
+
 def peek(token: str) -> dict[str, Any]:
     """The claims without verifying the signature (to find which record and key to verify with)."""
+    return dict(_parsed(token))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parsed(token: str) -> dict[str, Any]:
     jwt = _jwt()
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
-            raise TokenError("unsupported token header")
-        claims = jwt.decode(token, options={"verify_signature": False}, algorithms=[ALGORITHM])
+        decoded = jwt.api_jwt.decode_complete(
+            token, options={"verify_signature": False}, algorithms=[ALGORITHM]
+        )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from None
+    _check_header(decoded["header"])
+    claims = decoded["payload"]
     if not isinstance(claims.get("id"), str) or not isinstance(claims.get("collectionId"), str):
         raise TokenError("missing claims")
     return dict(claims)
 
 
 def verify(token: str, key: str, token_type: str) -> dict[str, Any]:
-    """The verified claims of a token of ``token_type`` signed with ``key``."""
+    """The verified claims of a token of ``token_type`` signed with ``key``.
+
+    A client sends the same token with every request: a successful verification is remembered
+    for that exact token and key (a rotated ``tokenKey`` is another key, so revocation still
+    applies at once), and only the time claims are checked again.
+    """
+    claims = _verified(token, key, token_type)
+    now = time.time()
+    if claims["exp"] <= now or claims.get("nbf", 0) > now:
+        raise TokenError("expired or not yet valid")
+    return dict(claims)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _verified(token: str, key: str, token_type: str) -> dict[str, Any]:
     jwt = _jwt()
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != ALGORITHM or _FORBIDDEN_HEADERS & set(header):
-            raise TokenError("unsupported token header")
         # No audience is expected: PyJWT then refuses any token that carries one.
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp"]})
+        decoded = jwt.api_jwt.decode_complete(
+            token, key, algorithms=[ALGORITHM], options={"require": ["exp"]}
+        )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from None
+    _check_header(decoded["header"])
+    claims = decoded["payload"]
     if claims.get("type") != token_type:
         raise TokenError("wrong token type")
+    if not isinstance(claims.get("exp"), int | float) or not isinstance(claims.get("nbf", 0), int | float):
+        raise TokenError("invalid time claims")
     return dict(claims)

@@ -37,6 +37,7 @@ from .drivers import (
 )
 from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 from .pool import ConnectionPool, PooledConnection
+from .writelock import WriterLock
 
 log = logging.getLogger("emmettbase.db")
 
@@ -86,6 +87,8 @@ class Database:
         self.dal = builder
         self._tx: ContextVar[Transaction | None] = ContextVar(f"emmettbase_tx_{id(self)}", default=None)
         self._integrity_errors = integrity_errors(dialect)
+        #: SQLite only: queues writers of all processes sharing the file (``app.db.writelock``).
+        self.writer_lock: WriterLock | None = None
 
     @classmethod
     def from_settings(
@@ -105,7 +108,10 @@ class Database:
         else:
             connect = sqlite_connector(settings.sqlite_path, settings.sqlite_busy_timeout_ms)
         pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
-        return cls(dialect, pool, make_sql_builder(emmett_app, dialect))
+        database = cls(dialect, pool, make_sql_builder(emmett_app, dialect))
+        if dialect == "sqlite" and settings.sqlite_path not in ("", ":memory:"):
+            database.writer_lock = WriterLock(settings.sqlite_path + "-writer.lock")
+        return database
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -155,18 +161,25 @@ class Database:
         if outer is not None:
             yield outer
             return
-        conn = self._begin()
-        tx = Transaction(self, conn)
-        token = self._tx.set(tx)
+        lock = self.writer_lock
+        if lock is not None:
+            lock.acquire()
         try:
-            yield tx
-            self._run(conn, "COMMIT")
-        except BaseException:
-            self._rollback(conn)
-            raise
+            conn = self._begin()
+            tx = Transaction(self, conn)
+            token = self._tx.set(tx)
+            try:
+                yield tx
+                self._run(conn, "COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+            finally:
+                self._tx.reset(token)
+                self.pool.release(conn)
         finally:
-            self._tx.reset(token)
-            self.pool.release(conn)
+            if lock is not None:
+                lock.release()
         for callback in tx._after_commit:
             try:
                 callback()
@@ -245,6 +258,8 @@ class Database:
 
     def close(self) -> None:
         self.pool.close_all()
+        if self.writer_lock is not None:
+            self.writer_lock.close()
 
 
 def make_sql_builder(emmett_app: Any, dialect: str) -> EmmettDatabase:

@@ -30,6 +30,21 @@ def test_serve_answers_health_and_prints_its_urls(tmp_path):
         assert refused.status_code == 400
 
 
+def test_health_answers_the_same_on_its_fast_path_and_through_the_api(tmp_path):
+    """Anonymous GET /api/health skips the framework; HEAD, CORS and authorized requests do not.
+    Both ways must answer the same bytes and headers."""
+    with ServeProcess(tmp_path / "pb_data") as server:
+        fast = httpx.get(server.url + "/api/health")
+        routed = httpx.get(server.url + "/api/health", headers={"Authorization": "x"})
+        with_origin = httpx.get(server.url + "/api/health", headers={"Origin": "https://app.example"})
+    assert fast.content == routed.content == b'{"message":"API is healthy.","code":200,"data":{}}'
+    skip = {"date"}
+    assert {k: v for k, v in fast.headers.items() if k not in skip} == {
+        k: v for k, v in routed.headers.items() if k not in skip
+    }
+    assert with_origin.headers["access-control-allow-origin"] == "*"
+
+
 def test_serve_with_two_workers(tmp_path):
     with ServeProcess(tmp_path / "pb_data", args=["--workers", "2"]) as server:
         for _ in range(20):

@@ -49,6 +49,22 @@ class CompiledCollection:
         self.rowid = self.table.rowid_
         self.id_column = self.columns["id"]
         self.all_columns = [self.columns[f.name] for f in collection.fields]
+        placeholder = "%s" if dialect == "postgres" else "?"
+        #: every column of one record by id (credentials included: for the server's own use)
+        self.load_sql = (
+            f"SELECT {', '.join(c.sqlsafe for c in self.all_columns)} FROM {quote(collection.name)} "
+            f"WHERE {self.id_column.sqlsafe} = {placeholder}"
+        )
+        #: the id of one record if it exists
+        self.exists_sql = (
+            f"SELECT {self.id_column.sqlsafe} FROM {quote(collection.name)} "
+            f"WHERE {self.id_column.sqlsafe} = {placeholder}"
+        )
+        #: a new record, every field in ``collection.fields`` order, values as driver parameters
+        self.insert_sql = (
+            f"INSERT INTO {quote(collection.name)} ({', '.join(quote(f.name) for f in collection.fields)}) "
+            f"VALUES ({', '.join([placeholder] * len(collection.fields))})"
+        )
         self.relations = [f for f in collection.fields if f.type == "relation"]
         self.public = View(self, [f for f in collection.fields if not f.hidden])
         # Superusers see hidden fields too, except the credentials (as in PocketBase).
@@ -56,6 +72,7 @@ class CompiledCollection:
         self.full = View(
             self, [f for f in collection.fields if f.type != "password" and f.name not in secret]
         )
+        self._python_plan = [(f.name, f, f.kind.from_db) for f in collection.fields]
         #: fields guarded by an EmmettBase read rule (``fields[].readRule``), for non-superusers
         self.read_guarded = [f for f in self.public.fields if f.read_rule is not None and f.read_rule.strip()]
 
@@ -65,7 +82,13 @@ class CompiledCollection:
 
     def row_to_python(self, row: tuple[Any, ...], fields: list[Field]) -> dict[str, Any]:
         """A row of the given fields' columns as python values (for writes, hooks and rules)."""
-        return {f.name: f.kind.from_db(f, value, self.dialect) for f, value in zip(fields, row, strict=True)}
+        dialect = self.dialect
+        if fields is self.collection.fields:  # the usual case: converters looked up once
+            return {
+                name: from_db(f, value, dialect)
+                for (name, f, from_db), value in zip(self._python_plan, row, strict=True)
+            }
+        return {f.name: f.kind.from_db(f, value, dialect) for f, value in zip(fields, row, strict=True)}
 
 
 class View:
@@ -86,6 +109,12 @@ class View:
             plan.append((field.name, index, field.kind.db_to_wire(field, compiled.dialect)))
         plan.sort(key=lambda item: item[0])
         self.plan = plan
+        # python values -> JSON, in the same sorted key order (None marks collectionId/Name)
+        wire_plan: list[tuple[str, Any, Any]] = [("collectionId", None, None), ("collectionName", None, None)]
+        wire_plan += [(f.name, f, f.kind.to_wire) for f in fields]
+        wire_plan.sort(key=lambda item: item[0])
+        self.wire_plan = wire_plan
+        self.db_plan = [(f.name, f, f.kind.to_db) for f in fields]
         self.relation_indexes = [(i, f) for i, f in enumerate(fields) if f.type == "relation"]
 
     def row_to_wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -102,8 +131,15 @@ class View:
         return out
 
     def python_to_wire(self, data: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"collectionId": self.compiled.id, "collectionName": self.compiled.name}
-        for field in self.fields:
-            if field.name in data:
-                out[field.name] = field.kind.to_wire(field, data[field.name])
-        return dict(sorted(out.items()))
+        out: dict[str, Any] = {}
+        for name, field, to_wire in self.wire_plan:
+            if field is None:
+                out[name] = self.compiled.id if name == "collectionId" else self.compiled.name
+            elif name in data:
+                out[name] = to_wire(field, data[name])
+        return out
+
+    def python_to_row(self, data: dict[str, Any]) -> tuple[Any, ...]:
+        """The record as the row ``columns`` would read (what relation and guard helpers take)."""
+        dialect = self.compiled.dialect
+        return tuple(to_db(field, data[name], dialect) for name, field, to_db in self.db_plan)

@@ -32,6 +32,17 @@ def new_collection_id(type_name: str = "", name: str = "") -> str:
     return "pbc_" + str(int(random_string(10, "0123456789")))
 
 
+_FIELD_TYPE_LOOKUP: Any = None
+
+
+def _load_field_type_lookup() -> Any:
+    global _FIELD_TYPE_LOOKUP
+    from .fields import field_type  # fields import this module: resolved on first use
+
+    _FIELD_TYPE_LOOKUP = field_type
+    return field_type
+
+
 @dataclass
 class Field:
     name: str
@@ -61,9 +72,9 @@ class Field:
 
     @property
     def kind(self) -> Any:
-        from .fields import field_type
-
-        return field_type(self.type)
+        # Read on every value conversion: resolve the registry once, not with an import per call.
+        lookup = _FIELD_TYPE_LOOKUP or _load_field_type_lookup()
+        return lookup(self.type)
 
     @property
     def is_multiple(self) -> bool:

@@ -39,6 +39,7 @@ class Registry:
         self._ordered: list[CompiledCollection] = []
         self._version: str | None = None
         self._checked_at = 0.0
+        self._version_sql: str | None = None
         self._lock = threading.RLock()
 
     # -- lookups ------------------------------------------------------------------------------
@@ -117,8 +118,10 @@ class Registry:
             self._version = None
 
     def _stored_version(self) -> str | None:
-        params = self.internal.params
-        sql = where(params, params.key == SCHEMA_VERSION_KEY)._select(params.value)
+        sql = self._version_sql
+        if sql is None:  # built once: this runs on every API request
+            params = self.internal.params
+            sql = self._version_sql = where(params, params.key == SCHEMA_VERSION_KEY)._select(params.value)
         try:
             value = self.db.scalar(sql)
         except Exception as exc:

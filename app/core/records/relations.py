@@ -47,8 +47,14 @@ def missing_relations(
         if target is None:
             errors[field.name] = MISSING_COLLECTION
             continue
-        query = target.id_column.belongs(ids)
-        found = {row[0] for row in service.db.fetchall(where(target.table, query)._select(target.id_column))}
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        if len(unique) == 1:  # the common case: one related record, by the prepared statement
+            found = {row[0] for row in service.db.fetchall(target.exists_sql, unique)}
+        else:
+            query = target.id_column.belongs(unique)
+            found = {
+                row[0] for row in service.db.fetchall(where(target.table, query)._select(target.id_column))
+            }
         if target is compiled and record.get("id") in ids:
             found.add(record["id"])  # a self-reference to the record being created
         if not set(ids) <= found:

@@ -154,9 +154,10 @@ class RecordService:
         fields: str,
     ) -> dict[str, Any]:
         view = compiled.view(info.is_superuser)
-        row = tuple(f.kind.to_db(f, record[f.name], self.db.dialect) for f in view.fields)
         wire = view.python_to_wire(record)
         guards = self.access.read_guards(compiled, info)
+        tree, projection = parse_expand(expand), parse_fields(fields)
+        row = view.python_to_row(record) if guards or tree else ()
         if guards:
             sql = where(compiled.table, compiled.id_column == record["id"])._select(
                 *guard_flags(compiled, guards)
@@ -164,7 +165,6 @@ class RecordService:
             flags = self.db.fetchone(sql) or (0,) * len(guards)
             drop_guarded(view, [wire], [(*row, *flags)], guards)
         hide_private_fields(compiled, wire, info)
-        tree, projection = parse_expand(expand), parse_fields(fields)
         if tree:
             expand_items(self, compiled, [Item(wire, relation_values(view, row))], tree, info)
         return project(wire, projection) if projection else wire
@@ -193,7 +193,9 @@ class RecordService:
             with self.db.transaction() as tx:
                 self.hooks.run(event, "before")
                 self._raise_invalid(compiled, record, True, compiled.collection.fields, {}, message)
-                tx.execute(compiled.table._insert(**self._db_values(compiled, record, record.keys())))
+                dialect = self.db.dialect
+                values = [f.kind.to_db(f, record[f.name], dialect) for f in compiled.collection.fields]
+                tx.execute(compiled.insert_sql, values)
                 self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))

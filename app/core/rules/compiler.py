@@ -27,6 +27,7 @@ from pydal.objects import Expression, Query
 from ..errors import BadRequest, Forbidden
 from .comparison import scalar_compare
 from .context import RequestInfo
+from .folding import fold
 from .functions import call_operand
 from .operands import Col, Env, Lit, Many, Render, SharedJoin, typed_null
 from .resolver import FilterError, ForbiddenIdentifier, Scope, resolve_ident
@@ -99,9 +100,14 @@ class RulesCompiler:
     # -- public entry points ---------------------------------------------------------------------
 
     @_as_api_error
-    def rule(self, compiled: Any, text: str, info: RequestInfo) -> Query:
-        """An API rule (trusted text: hidden fields and ``@request`` allowed)."""
-        return self._query(compiled, compiled.table, text, info, client=False)
+    def rule(self, compiled: Any, text: str, info: RequestInfo) -> Query | None:
+        """An API rule (trusted text: hidden fields and ``@request`` allowed); None when the rule
+        holds for this caller whatever the record (it only compares request values)."""
+        node = self._parse(text)
+        scope = self._scope(compiled, compiled.table, info, client=False)
+        if fold(node, lambda raw: self._operand(raw, scope)) is True:
+            return None
+        return self._query(compiled, compiled.table, text, info, client=False, node=node)
 
     @_as_api_error
     def client_filter(self, compiled: Any, text: str, info: RequestInfo) -> Query:
