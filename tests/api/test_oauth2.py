@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.fake_oauth2 import CLIENT_ID, CLIENT_SECRET, FakeOAuth2Provider, s256
+from tests.support.mailbox import last_mail
 from tests.support.scenario import create_user, superuser_headers, user_headers
 
 REDIRECT = "https://app.example.com/oauth2-callback"
@@ -457,28 +458,38 @@ def test_request_validation(api, fake):
 
 
 def test_unverified_account_registered_by_someone_else_is_not_hijacked(api, fake):
-    """AUTH-9: an attacker registers the victim's address first (password, even an OAuth2 link of
-    their own), then the victim signs in with a provider that verified the address."""
+    """AUTH-9: an attacker registers the victim's address first and waits for the victim to sign in
+    with a provider. The identity is never linked to the unverified account, the attacker cannot
+    plant an identity of their own on it either, and the owner recovers it by email."""
     headers = superuser_headers(api)
     configure(api, headers, oidc(fake))
     squatted = create_user(api, "victim@example.com", "attacker-pass-1")
     attacker = user_headers(api, "victim@example.com", "attacker-pass-1")
     attacker_identity = {"sub": "attacker-1", "email": "attacker@evil.example", "email_verified": True}
-    linked = sign_in(api, fake, attacker_identity, headers=attacker)
-    assert linked.status_code == 200 and linked.json()["record"]["id"] == squatted["id"]
-    assert linked.json()["record"]["verified"] is False
+    planted = sign_in(api, fake, attacker_identity, headers=attacker)
+    assert planted.status_code == 400, "an unverified account links no identity for another address"
+    assert links(api, headers) == []
 
     victim = {"sub": "victim-1", "name": "Victim", "email": "victim@example.com", "email_verified": True}
+    refused = sign_in(api, fake, victim)
+    assert refused.status_code == 400, refused.text
+    assert "not verified" in refused.json()["message"]
+    assert links(api, headers) == [] and len(users(api, headers)) == 1
+
+    # the owner proves the address by email: the squatter's password and sessions end there
+    assert (
+        api.post(
+            "/api/collections/users/request-password-reset", json={"email": "victim@example.com"}
+        ).status_code
+        == 204
+    )
+    token = last_mail(api, "victim@example.com").link_token()
+    reset = {"token": token, "password": "owner-pass-77", "passwordConfirm": "owner-pass-77"}
+    assert api.post("/api/collections/users/confirm-password-reset", json=reset).status_code == 204
+    assert api.post("/api/collections/users/auth-refresh", headers=attacker).status_code == 401
     response = sign_in(api, fake, victim)
     assert response.status_code == 200, response.text
-    record = response.json()["record"]
-    assert record["id"] == squatted["id"] and response.json()["meta"]["isNew"] is False
-    assert record["verified"] is True
-
-    # everything the squatter held is gone: password, tokens, their own provider link
-    login = {"identity": "victim@example.com", "password": "attacker-pass-1"}
-    assert api.post("/api/collections/users/auth-with-password", json=login).status_code == 400
-    assert api.post("/api/collections/users/auth-refresh", headers=attacker).status_code == 401
+    assert response.json()["record"]["id"] == squatted["id"] and response.json()["record"]["verified"] is True
     assert [(link["recordRef"], link["providerId"]) for link in links(api, headers)] == [
         (squatted["id"], "victim-1")
     ]
@@ -487,7 +498,18 @@ def test_unverified_account_registered_by_someone_else_is_not_hijacked(api, fake
     assert again.json()["record"]["id"] != squatted["id"], (
         "the attacker's identity gets an account of its own"
     )
-    assert again.json()["meta"]["isNew"] is True
+
+
+def test_an_unverified_account_may_link_a_provider_that_proves_its_own_address(api, fake):
+    headers = superuser_headers(api)
+    configure(api, headers, oidc(fake))
+    erin = create_user(api, "erin@example.com", "erin-password-1")
+    own = user_headers(api, "erin@example.com", "erin-password-1")
+    proof = {"sub": "erin-g", "email": "erin@example.com", "email_verified": True}
+    response = sign_in(api, fake, proof, headers=own)
+    assert response.status_code == 200, response.text
+    assert response.json()["record"]["id"] == erin["id"] and response.json()["record"]["verified"] is True
+    assert user_headers(api, "erin@example.com", "erin-password-1"), "her own sign-in keeps her password"
 
 
 def test_unverified_provider_email_never_links_by_email(api, fake):
@@ -531,12 +553,13 @@ def test_signed_in_user_links_another_identity(api, fake):
     headers = superuser_headers(api)
     configure(api, headers, oidc(fake))
     dave = create_user(api, "dave@example.com", "dave-password-1")
+    verify_user(api, headers, dave["id"])
     own = user_headers(api, "dave@example.com", "dave-password-1")
     work = {"sub": "dave-work", "email": "dave@corp.example", "email_verified": True}
     response = sign_in(api, fake, work, headers=own)
     assert response.status_code == 200, response.text
     record = response.json()["record"]
-    assert (record["id"], record["email"], record["verified"]) == (dave["id"], "dave@example.com", False)
+    assert (record["id"], record["email"], record["verified"]) == (dave["id"], "dave@example.com", True)
     assert user_headers(api, "dave@example.com", "dave-password-1"), (
         "his own sign-in does not reset his password"
     )

@@ -12,12 +12,11 @@ Which record, in PocketBase's order:
    verified when its email is the provider's.
 
 Pre-hijacking (AUTH-9). A record found by email that is still unverified may have been registered
-by someone who does not own the address, waiting for the owner to sign in with a provider. Before
-it is linked, it is taken away from whoever created it: its password is replaced by a random one
-and ``tokenKey`` rotated (every token issued before dies: auth, verification, password reset, email
-change, file), every other OAuth2 link of the record is deleted, and it becomes verified, because
-the provider has just proven the address. docs/oauth2.md explains why we do this rather than
-refuse to sign in.
+by someone who does not own the address, waiting for the owner to sign in with a provider: it is
+never linked that way (400; the owner verifies the address or resets the password first, which
+also ends the squatter's sessions). A signed-in but unverified record may only link a provider
+that vouches for its own address, so nobody can plant an identity on an account before its
+address is proven. docs/oauth2.md has the reasoning.
 """
 
 from __future__ import annotations
@@ -44,6 +43,11 @@ log = logging.getLogger("emmettbase.oauth2")
 EXTERNAL_AUTHS = "_externalAuths"
 SUPERUSERS = "_superusers"
 FAILED = "Failed to authenticate."
+UNVERIFIED_ACCOUNT = (
+    "An account with this email address exists but its address is not verified yet. Verify it"
+    " (or reset its password) first, then sign in with this provider again."
+)
+UNVERIFIED_LINK = "Verify your email address before linking another sign-in method."
 _ALPHANUMERIC = string.ascii_letters + string.digits
 RANDOM_PASSWORD_LENGTH = 30
 
@@ -75,13 +79,17 @@ def sign_in(
                 link = None
         if record is None and info.auth is not None and info.auth.collection.id == compiled.id:
             record = load_record(runtime.db, compiled, info.auth.id)
+            if record is not None:
+                _check_can_link(record, user)
         if record is None and user.email:
             record = find_by_email(runtime.db, compiled, user.email)
+            if record is not None and not record.get("verified"):
+                raise BadRequest(UNVERIFIED_ACCOUNT)  # AUTH-9: never link by an unproven address
         is_new = record is None
         if record is None:
             record = _create(runtime, compiled, user, create_data, info)
-        elif _secure_existing(runtime, compiled, links, record, user, info):
-            link = None  # every link of the record was removed, this one included
+        else:
+            _complete_existing(runtime, compiled, record, user)
         if link is None:
             _link(runtime, compiled.id, str(record["id"]), provider, user.id)
         final = load_record(runtime.db, compiled, record["id"])
@@ -108,42 +116,27 @@ def _link(runtime: Runtime, collection_id: str, record_id: str, provider: str, p
 # -- an existing record ---------------------------------------------------------------------------
 
 
-def _secure_existing(
-    runtime: Runtime,
-    compiled: CompiledCollection,
-    links: CompiledCollection,
-    record: dict[str, Any],
-    user: AuthUser,
-    info: RequestInfo,
-) -> bool:
-    """Apply PocketBase's pre-hijacking guards to an existing record; True when its links were cleared."""
-    signed_in_as_record = info.owns(compiled.id, str(record["id"]))
-    verified = bool(record.get("verified"))
+def _check_can_link(record: dict[str, Any], user: AuthUser) -> None:
+    """A signed-in record may add a provider identity once its address is proven (verified), or
+    when the provider vouches for that very address: an unverified account (maybe registered by
+    someone else with the owner's address) must not collect identities its real owner never made."""
+    if not record.get("verified") and not (user.email and user.email == record.get("email")):
+        raise BadRequest(UNVERIFIED_LINK)
+
+
+def _complete_existing(
+    runtime: Runtime, compiled: CompiledCollection, record: dict[str, Any], user: AuthUser
+) -> None:
+    """Fill what the provider proves: a missing email, and the verified state when the provider
+    vouches for the record's own address."""
     updates: dict[str, Any] = {}
-    if not verified and not signed_in_as_record:
-        # whoever set this password may not own the email address: nobody keeps it
-        password = random_string(RANDOM_PASSWORD_LENGTH, _ALPHANUMERIC)
-        updates.update(password=password, passwordConfirm=password)
-    if not verified:
-        # an unverified record keeps at most the link being made now (one planted by someone who
-        # signed up with a crafted createData email goes away)
-        _delete_links(runtime, links, compiled.id, str(record["id"]))
     email = str(record.get("email") or "")
     if not email and user.email:
-        # created earlier through a provider that gave no email
-        updates["email"] = email = user.email
-    if not verified and user.email and email == user.email:
+        updates["email"] = email = user.email  # created earlier through a provider without email
+    if not record.get("verified") and user.email and email == user.email:
         updates["verified"] = True
     if updates:
         runtime.records.update(compiled.id, record["id"], updates, SUPERUSER_SYSTEM)
-    return not verified
-
-
-def _delete_links(runtime: Runtime, links: CompiledCollection, collection_id: str, record_id: str) -> None:
-    query = (links.columns["collectionRef"] == collection_id) & (links.columns["recordRef"] == record_id)
-    for (link_id,) in runtime.db.fetchall(where(links.table, query)._select(links.id_column)):
-        # through the records service, so delete hooks see it as PocketBase's would
-        runtime.records.delete(EXTERNAL_AUTHS, link_id, SUPERUSER_SYSTEM)
 
 
 # -- a new record ---------------------------------------------------------------------------------
