@@ -56,6 +56,14 @@ class Runtime:
         self.collection_filter = lambda collection, text: self.rules.matches_collection(
             collection.to_json(), text
         )
+        self.collections.on_renamed = self._follow_rename
+
+    def _follow_rename(self, old: str, new: str) -> None:
+        from .core.settings_store import renamed_rate_limit_rules
+
+        rules = renamed_rate_limit_rules(self.app_settings.get(), old, new)
+        if rules is not None:
+            self.app_settings.update({"rateLimits": {"rules": rules}})
 
     def sync_code_collections(self) -> Any:
         """Create or update the collections declared in ``settings.modules`` (writes the database)."""

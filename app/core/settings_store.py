@@ -221,3 +221,18 @@ class SettingsStore:
         self.registry.invalidate()
         self._cached = None
         return settings
+
+
+def renamed_rate_limit_rules(settings: dict[str, Any], old: str, new: str) -> list[dict[str, Any]] | None:
+    """The rate-limit rules with ``old:action`` labels renamed to ``new:action`` (PocketBase does
+    this when a collection is renamed); None when no label names the collection."""
+    rules = (settings.get("rateLimits") or {}).get("rules") or []
+    prefix = old + ":"
+    if not any(str(rule.get("label", "")).startswith(prefix) for rule in rules):
+        return None
+    return [
+        {**rule, "label": new + ":" + rule["label"][len(prefix) :]}
+        if str(rule.get("label", "")).startswith(prefix)
+        else rule
+        for rule in rules
+    ]

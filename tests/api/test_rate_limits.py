@@ -312,3 +312,47 @@ def test_the_local_door_counts_by_the_connection_peer(tmp_path):
         assert answers[-1] == 429 and 30 <= answers.index(429) <= 60
         assert set(answers[:-1]) == {400}
         assert response.json() == TOO_MANY and 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_renaming_a_collection_renames_its_rate_limit_labels(api):
+    """PocketBase keeps ``name:action`` rules pointing at a renamed collection."""
+    su = superuser_headers(api)
+    rules = [
+        {"label": "posts:create", "audience": "", "duration": 60, "maxRequests": 5},
+        {"label": "*:auth", "audience": "", "duration": 60, "maxRequests": 30},
+    ]
+    assert (
+        api.patch(
+            "/api/settings", headers=su, json={"rateLimits": {"enabled": True, "rules": rules}}
+        ).status_code
+        == 200
+    )
+    assert api.post("/api/collections", headers=su, json={"name": "posts", "type": "base"}).status_code == 200
+    assert api.patch("/api/collections/posts", headers=su, json={"name": "articles"}).status_code == 200
+    labels = [rule["label"] for rule in api.get("/api/settings", headers=su).json()["rateLimits"]["rules"]]
+    assert labels == ["articles:create", "*:auth"]
+
+
+def test_batch_items_count_under_their_record_action(api):
+    su = superuser_headers(api)
+    settings = {
+        "batch": {"enabled": True},
+        "rateLimits": {
+            "enabled": True,
+            "rules": [{"label": "*:create", "audience": "@guest", "duration": 60, "maxRequests": 2}],
+        },
+    }
+    assert api.patch("/api/settings", headers=su, json=settings).status_code == 200
+    created = api.post(
+        "/api/collections",
+        headers=su,
+        json={"name": "notes", "type": "base", "createRule": "", "listRule": ""},
+    )
+    assert created.status_code == 200, created.text
+    item = {"method": "POST", "url": "/api/collections/notes/records", "body": {}}
+    assert api.post("/api/batch", json={"requests": [item, item]}).status_code == 200
+    over = api.post("/api/batch", json={"requests": [item]})
+    assert over.status_code == 400, over.text
+    assert over.json()["data"]["requests"]["0"]["response"]["status"] == 429
+    assert api.get("/api/collections/notes/records").json()["totalItems"] == 2, "nothing past the limit"
+    assert api.post("/api/collections/notes/records", json={}).status_code == 429, "the same counter"

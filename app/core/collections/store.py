@@ -37,6 +37,9 @@ class CollectionStore:
         #: called with (collection, tx) before a collection's records are truncated or dropped,
         #: so the records layer can cascade relations; set by the composition root.
         self.before_truncate: Callable[[Collection], None] | None = None
+        #: called with (old name, new name) inside the transaction that renames a collection, so
+        #: settings that name it (rate-limit labels) follow; set by the composition root.
+        self.on_renamed: Callable[[str, str], None] | None = None
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -83,6 +86,8 @@ class CollectionStore:
             for statement in ddl.alter_table(original, updated, self.db.dialect):
                 tx.execute(statement)
             self._write_definition(tx, updated)
+            if self.on_renamed is not None and original.name != updated.name:
+                self.on_renamed(original.name, updated.name)  # joins this transaction
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
         return updated
