@@ -109,6 +109,15 @@ def _fail_on_api_error(action: str, run: Any) -> Any:
         ) from None
 
 
+def _superuser_change(data_dir: str | None, action: str, change: Any) -> None:
+    """Run ``change(records)`` on the data dir's database; an API error exits with its message."""
+    runtime = _runtime(data_dir)
+    try:
+        _fail_on_api_error(f"{action} superuser", lambda: change(runtime.records))
+    finally:
+        runtime.close()
+
+
 @main.group()
 def superuser() -> None:
     """Manage superuser accounts (works before or after the first serve)."""
@@ -122,8 +131,7 @@ def superuser_create(email: str, password: str, data_dir: str | None) -> None:
     """Create a superuser."""
     from .core.superusers import create_superuser
 
-    runtime = _runtime(data_dir)
-    _fail_on_api_error("create superuser", lambda: create_superuser(runtime.records, email, password))
+    _superuser_change(data_dir, "create", lambda records: create_superuser(records, email, password))
     click.echo(f'Successfully saved superuser "{email}"!')
 
 
@@ -135,8 +143,7 @@ def superuser_update(email: str, password: str, data_dir: str | None) -> None:
     """Change a superuser's password (every token it had is revoked)."""
     from .core.superusers import update_superuser
 
-    runtime = _runtime(data_dir)
-    _fail_on_api_error("update superuser", lambda: update_superuser(runtime.records, email, password))
+    _superuser_change(data_dir, "update", lambda records: update_superuser(records, email, password))
     click.echo(f'Successfully changed superuser "{email}" password!')
 
 
@@ -148,8 +155,7 @@ def superuser_upsert(email: str, password: str, data_dir: str | None) -> None:
     """Create a superuser, or set its password when it exists."""
     from .core.superusers import upsert_superuser
 
-    runtime = _runtime(data_dir)
-    _fail_on_api_error("upsert superuser", lambda: upsert_superuser(runtime.records, email, password))
+    _superuser_change(data_dir, "upsert", lambda records: upsert_superuser(records, email, password))
     click.echo(f'Successfully saved superuser "{email}"!')
 
 
@@ -160,8 +166,7 @@ def superuser_delete(email: str, data_dir: str | None) -> None:
     """Delete a superuser."""
     from .core.superusers import delete_superuser
 
-    runtime = _runtime(data_dir)
-    _fail_on_api_error("delete superuser", lambda: delete_superuser(runtime.records, email))
+    _superuser_change(data_dir, "delete", lambda records: delete_superuser(records, email))
     click.echo(f'Successfully deleted superuser "{email}"!')
 
 

@@ -41,10 +41,6 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH[0]
 
 
-def auth_token(compiled: Any, record: dict[str, Any], refreshable: bool = True) -> str:
-    return new_auth_token(compiled, record, refreshable)
-
-
 def auth_collection(runtime: Runtime, key: str) -> Any:
     """The auth collection named in the path (404 for anything else, as PocketBase)."""
     try:
@@ -236,4 +232,4 @@ def _store_new_hash(runtime: Runtime, compiled: Any, record: dict[str, Any], pas
     record["password"] = new_hash
 
 
-__all__ = ["auth_collection", "auth_response", "auth_token", "mount"]
+__all__ = ["auth_collection", "auth_response", "mount"]

@@ -19,7 +19,6 @@ from typing import Any
 
 from emmett import current
 
-from ..auth.session import load_auth, token_from_header
 from ..core.errors import TooManyRequests
 from ..core.rules.context import AuthState
 from ..ratelimit.rules import (
@@ -35,6 +34,7 @@ from ..ratelimit.rules import (
 )
 from ..runtime import Runtime
 from .client_ip import real_ip
+from .request import request_auth
 
 log = logging.getLogger("emmettbase.ratelimit")
 
@@ -114,7 +114,8 @@ class RateLimitGuard:
         if not ip or rules.excludes(ip):
             return
         if not auth_known:
-            auth = self._auth(request)
+            # verified (a forged token must not pass for a superuser), and only once a rule matched
+            auth = request_auth(self.runtime)
         if auth is not None and auth.is_superuser:
             return
         rule = rules.find(labels, AUTH_AUDIENCES if auth is not None else GUEST_AUDIENCES)
@@ -135,12 +136,6 @@ class RateLimitGuard:
         if not verdict.allowed:
             log.debug("rate limit rule %r refused %s %s from %s", rule.label, route.method, route.path, ip)
             raise TooManyRequests(headers={"retry-after": str(max(1, verdict.retry_after))})
-
-    def _auth(self, request: Any) -> AuthState | None:
-        """The verified auth state (a forged token must not pass for a superuser); None for guests.
-        Read only when a rule matched, so unauthenticated and unlimited requests pay nothing."""
-        token = token_from_header(request.headers.get("authorization"))
-        return load_auth(self.runtime.db, self.runtime.registry, token) if token else None
 
 
 def guard_for(runtime: Runtime) -> RateLimitGuard:

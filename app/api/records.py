@@ -52,12 +52,7 @@ def mount(api: Any, runtime: Runtime) -> None:
         body = await read_body(max_body)
         refuse_uploads(body)
         info = await request_info(runtime, body)
-        compiled, record = service.create(collection, body.data, info)
-        expand = _param(info, "expand")
-        return json_response(
-            service.present_record(compiled, record, info, expand, _param(info, "fields")),
-            sort_keys=bool(expand),
-        )
+        return _written(service, *service.create(collection, body.data, info), info)
 
     @api.route(
         "/collections/<str:collection>/records/<str:record_id>", name="records_update", methods=["patch"]
@@ -67,12 +62,7 @@ def mount(api: Any, runtime: Runtime) -> None:
         body = await read_body(max_body)
         refuse_uploads(body)
         info = await request_info(runtime, body)
-        compiled, record = service.update(collection, record_id, body.data, info)
-        expand = _param(info, "expand")
-        return json_response(
-            service.present_record(compiled, record, info, expand, _param(info, "fields")),
-            sort_keys=bool(expand),
-        )
+        return _written(service, *service.update(collection, record_id, body.data, info), info)
 
     @api.route(
         "/collections/<str:collection>/records/<str:record_id>", name="records_delete", methods=["delete"]
@@ -81,3 +71,12 @@ def mount(api: Any, runtime: Runtime) -> None:
         info = await request_info(runtime)
         service.delete(collection, record_id, info)
         return empty_response(204)
+
+
+def _written(service: Any, compiled: Any, record: dict[str, Any], info: Any) -> Any:
+    """The answer to a create or update: the record as the caller may see it."""
+    expand = _param(info, "expand")
+    return json_response(
+        service.present_record(compiled, record, info, expand, _param(info, "fields")),
+        sort_keys=bool(expand),
+    )

@@ -12,7 +12,7 @@ from emmett import current
 
 from ..auth.session import load_auth, token_from_header
 from ..core.errors import BadRequest, PayloadTooLarge
-from ..core.rules.context import RequestInfo
+from ..core.rules.context import AuthState, RequestInfo
 from ..runtime import Runtime
 
 INVALID_BODY = "Failed to load the submitted data due to invalid formatting."
@@ -121,12 +121,27 @@ def query_dict() -> dict[str, Any]:
     return dict(current.request.query_params)
 
 
-async def request_info(runtime: Runtime, body: Body | None = None, context: str = "default") -> RequestInfo:
+# The auth state of the current request, loaded once: the rate-limit guard may need it before the
+# handler does. Keyed by the request object, like the body.
+_AUTH_CACHE: ContextVar[tuple[int, AuthState | None] | None] = ContextVar("emmettbase_auth", default=None)
+
+
+def request_auth(runtime: Runtime) -> AuthState | None:
+    """The verified auth state of the current request (None for guests and invalid tokens)."""
     request = current.request
+    cached = _AUTH_CACHE.get()
+    if cached is not None and cached[0] == id(request):
+        return cached[1]
     token = token_from_header(request.headers.get("authorization"))
     auth = load_auth(runtime.db, runtime.registry, token) if token else None
+    _AUTH_CACHE.set((id(request), auth))
+    return auth
+
+
+async def request_info(runtime: Runtime, body: Body | None = None, context: str = "default") -> RequestInfo:
+    request = current.request
     return RequestInfo(
-        auth=auth,
+        auth=request_auth(runtime),
         method=request.method,
         query=query_dict(),
         headers={k.lower(): v for k, v in request.headers.items()},

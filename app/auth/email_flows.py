@@ -89,13 +89,14 @@ def confirm_verification(runtime: Any, compiled: Any, data: dict[str, Any]) -> N
     form = Form(data)
     token = form.text("token", max_length=4096)
     record = None
+    email = _claims(token).get("email") if token else None
     if token:
-        if not _claims(token).get("email"):
+        if not email:
             form.fail("token", "validation_invalid_token_claims", "Missing email token claim.")
         else:
             record = _token_record(runtime, compiled, form, token, "verification")
     if record is not None:
-        if record.get("email") != _claims(token).get("email"):
+        if record.get("email") != email:
             form.fail(
                 "token",
                 "validation_token_email_mismatch",

@@ -58,7 +58,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "bench@example.com"
@@ -179,15 +179,7 @@ class Server:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None

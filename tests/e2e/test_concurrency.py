@@ -6,15 +6,12 @@ requests go over HTTP from threads to a server started with ``--workers 4``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess
+from tests.support.server import ServeProcess, upsert_superuser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -31,12 +28,7 @@ def server(request, tmp_path):
         pg.reset()
         env["EMMETTBASE_DATABASE_URL"] = pg.url
     data_dir = tmp_path / "pb_data"
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(data_dir)],
-        check=True,
-        env={**os.environ, **env},
-        capture_output=True,
-    )
+    upsert_superuser(data_dir, EMAIL, PASSWORD, env)
     with ServeProcess(data_dir, env=env, args=["--workers", "4"]) as process:
         token = httpx.post(
             process.url + "/api/collections/_superusers/auth-with-password",

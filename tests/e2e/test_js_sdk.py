@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.support.server import ServeProcess
+from tests.support.server import ServeProcess, upsert_superuser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -81,13 +79,6 @@ def _text(output: bytes | str | None) -> str:
     return output or ""
 
 
-def _superuser_upsert(data_dir: Path, env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "app.cli", "superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD]
-    command += ["--dir", str(data_dir)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
-    assert result.returncode == 0, f"superuser upsert failed:\n{result.stdout}\n{result.stderr}"
-
-
 BACKEND_PARAMS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="pg", marks=pytest.mark.pg),
@@ -107,7 +98,7 @@ def _run_scenario(script: str, backend: str, js_sdk: str, tmp_path: Path, monkey
         env["EMMETTBASE_DATABASE_URL"] = pg.url
 
     data_dir = tmp_path / "pb_data"
-    _superuser_upsert(data_dir, env)
+    upsert_superuser(data_dir, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, env)
     with ServeProcess(data_dir, env=env) as server:
         arguments = [server.url, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, str(data_dir / "mails")]
         try:

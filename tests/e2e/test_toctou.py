@@ -15,9 +15,6 @@ No request may answer 500, and the final state must agree with the history.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess
+from tests.support.server import ServeProcess, upsert_superuser
 
 pytestmark = [pytest.mark.pg, pytest.mark.e2e]
 
@@ -42,12 +39,7 @@ def server(pg_database, tmp_path):
     pg_database.reset()
     env = {"EMMETTBASE_DATABASE_URL": pg_database.url}
     data_dir = tmp_path / "pb_data"
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(data_dir)],
-        check=True,
-        env={**os.environ, **env},
-        capture_output=True,
-    )
+    upsert_superuser(data_dir, EMAIL, PASSWORD, env)
     with ServeProcess(data_dir, env=env, args=["--workers", "4"]) as process:
         yield process
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,6 +12,30 @@ import time
 from pathlib import Path
 
 import httpx
+
+
+def upsert_superuser(data_dir: Path, email: str, password: str, env: dict[str, str] | None = None) -> None:
+    """``emmettbase superuser upsert`` through the real CLI, as a user prepares a server."""
+    command = [sys.executable, "-m", "app.cli", "superuser", "upsert", email, password]
+    command += ["--dir", str(data_dir)]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
+    assert result.returncode == 0, f"superuser upsert failed:\n{result.stdout}\n{result.stderr}"
+
+
+def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
+    """SIGTERM the process group started with ``start_new_session``; SIGKILL it after ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def free_port() -> int:
@@ -53,13 +78,7 @@ class ServeProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process, timeout=10)
         if getattr(self, "_log", None):
             self._log.close()
 

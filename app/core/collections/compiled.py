@@ -49,7 +49,8 @@ class CompiledCollection:
         self.rowid = self.table.rowid_
         self.id_column = self.columns["id"]
         self.all_columns = [self.columns[f.name] for f in collection.fields]
-        placeholder = "%s" if dialect == "postgres" else "?"
+        #: the driver's parameter marker of the prepared statements (here and in the views)
+        self.placeholder = placeholder = "%s" if dialect == "postgres" else "?"
         #: every column of one record by id (credentials included: for the server's own use)
         self.load_sql = (
             f"SELECT {', '.join(c.sqlsafe for c in self.all_columns)} FROM {quote(collection.name)} "
@@ -99,7 +100,7 @@ class View:
         self.compiled = compiled
         self.fields = fields
         self.columns = [compiled.columns[f.name] for f in fields]
-        placeholder = "%s" if compiled.dialect == "postgres" else "?"
+        placeholder = compiled.placeholder
         self.get_sql = (
             f"SELECT {', '.join(c.sqlsafe for c in self.columns)} FROM {quote(compiled.name)} "
             f"WHERE {compiled.id_column.sqlsafe} = {placeholder}"

@@ -197,12 +197,20 @@ def _domain_settings_errors(f: Field) -> dict[str, FieldErr]:
     return {}
 
 
-class EmailType(FieldType):
-    name = "email"
+class _DomainRestricted(FieldType):
+    """Text fields with ``onlyDomains`` / ``exceptDomains`` (email, url)."""
+
     option_defaults = {"exceptDomains": [], "onlyDomains": []}
 
     def prepare(self, f: Field, raw: Any) -> Any:
         return clean_text(raw).strip()
+
+    def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
+        return _domain_settings_errors(f)
+
+
+class EmailType(_DomainRestricted):
+    name = "email"
 
     def validate(self, f: Field, value: Any, is_new: bool) -> FieldErr | None:
         if value == "":
@@ -215,16 +223,9 @@ class EmailType(FieldType):
             return err("validation_email_domain_not_allowed", "Email domain is not allowed.")
         return None
 
-    def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
-        return _domain_settings_errors(f)
 
-
-class URLType(FieldType):
+class URLType(_DomainRestricted):
     name = "url"
-    option_defaults = {"exceptDomains": [], "onlyDomains": []}
-
-    def prepare(self, f: Field, raw: Any) -> Any:
-        return clean_text(raw).strip()
 
     def validate(self, f: Field, value: Any, is_new: bool) -> FieldErr | None:
         if value == "":
@@ -240,9 +241,6 @@ class URLType(FieldType):
         if (only and host not in only) or (excluded and host in excluded):
             return err("validation_url_domain_not_allowed", "Url domain is not allowed.")
         return None
-
-    def settings_errors(self, f: Field, collection: Collection) -> dict[str, FieldErr]:
-        return _domain_settings_errors(f)
 
 
 class PlainPassword(str):
