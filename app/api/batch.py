@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core.errors import ApiError, BadRequest, Forbidden
 from ..core.rules.context import RequestInfo
@@ -21,7 +21,8 @@ from .ratelimit import check_batch_item
 from .request import read_body, request_info
 from .responses import json_response
 
-_RECORDS_URL = re.compile(r"^/api/collections/([^/?#]+)/records(?:/([^/?#]+))?/?$")
+# Exactly the record routes' paths, as PocketBase's router takes them (no trailing slash).
+_RECORDS_URL = re.compile(r"^/api/collections/([^/?#]+)/records(?:/([^/?#]+))?$")
 FAILED = "Batch transaction failed."
 
 
@@ -117,7 +118,7 @@ def _run_item(runtime: Runtime, item: dict[str, Any], base: RequestInfo) -> dict
     fields = str(query.get("fields", "") or "")
     if runtime.rate_limiter is not None and method in ("POST", "PATCH", "DELETE"):
         # Each item counts against the rules of the route it stands for (PocketBase).
-        check_batch_item(runtime, method, url.path, base.auth)
+        check_batch_item(runtime, method, collection, record_id, base.auth)
     if method == "POST" and not record_id:
         compiled, record = service.create(collection, data, info)
     elif method == "PUT" and not record_id:
@@ -136,12 +137,11 @@ def _upsert(runtime: Runtime, collection: str, data: dict[str, Any], info: Reque
     """PUT: update when a record with that id exists (under the update rule: someone else's record
     is a 404, never a duplicate-id create), create otherwise."""
     record_id = data.get("id")
-    base = f"/api/collections/{quote(collection, safe='')}/records"
     if isinstance(record_id, str) and record_id and runtime.records.exists(collection, record_id):
         if runtime.rate_limiter is not None:
-            check_batch_item(runtime, "PATCH", f"{base}/{quote(record_id, safe='')}", info.auth)
+            check_batch_item(runtime, "PATCH", collection, record_id, info.auth)
         rest = {k: v for k, v in data.items() if k != "id"}
         return runtime.records.update(collection, record_id, rest, info)
     if runtime.rate_limiter is not None:
-        check_batch_item(runtime, "POST", base, info.auth)
+        check_batch_item(runtime, "POST", collection, "", info.auth)
     return runtime.records.create(collection, data, info)

@@ -1,5 +1,5 @@
-"""The pipe every API route runs in: rate limits are applied, errors become PocketBase envelopes,
-CORS headers are added.
+"""The pipe every API route runs in: paths the router matched only loosely are refused, rate
+limits are applied, errors become PocketBase envelopes, CORS headers are added.
 
 It is the one place where an exception turns into a status code, so no handler formats errors
 itself and no stack trace, SQL or secret reaches a client outside ``--dev`` (RELIABILITY.md VAL-4).
@@ -14,7 +14,14 @@ from emmett import current
 from emmett.pipeline import Pipe
 from emmett_core.http.response import HTTPResponse
 
-from ..core.errors import GENERIC_MESSAGE, ApiError, InternalError, PayloadTooLarge, ServiceUnavailable
+from ..core.errors import (
+    GENERIC_MESSAGE,
+    ApiError,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from ..db.errors import DatabaseUnavailable, SchemaMismatch
 from .cors import Cors
 from .ratelimit import RateLimitGuard, guard_for
@@ -71,11 +78,17 @@ class ApiPipe(Pipe):
         if self.registry is not None:
             self.registry.begin_request()
         try:
+            request = current.request
+            if request.path.endswith("/"):
+                # Emmett's router strips trailing slashes before matching; PocketBase's does not,
+                # and no API route ends in one: ``/api/health/`` is a 404 there, so it is here.
+                raise NotFound()
             guard = self.rate_limit
             if guard is not None:
                 # Before the handler (and outside its schema-reload retry): a refused request costs
-                # no work, and a retried one is counted once.
-                guard.check()
+                # no work, and a retried one is counted once. Its labels come from the route
+                # matched and its arguments, so a path reaches a handler only counted as its route.
+                guard.check(request.name, kwargs)
             try:
                 response = await next_pipe(**kwargs)
             except SchemaMismatch:

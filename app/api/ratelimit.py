@@ -1,7 +1,10 @@
 """Rate-limit enforcement for API requests: the ``rateLimits`` settings applied before a handler runs.
 
-``RateLimitGuard.check()`` is called by the API pipe for every request. It costs a few dict lookups
-when no rule can apply (the common case: by default only the sign-in routes are limited). Only
+``RateLimitGuard.check()`` is called by the API pipe for every request, with the route the router
+matched and its arguments: the labels come from that route (``app.ratelimit.rules.route_of``), so
+whatever spelling of a path reached a handler is counted as that handler's route. It costs a few
+dict lookups when no rule can apply (the common case: by default only the sign-in routes are
+limited). Only
 when a rule's label matches does it work out the client IP, skip excluded IPs and superusers
 (PocketBase exempts both), verify the auth token to know the audience, and count the hit with
 ``runtime.rate_limiter``. A refused hit is PocketBase's 429 envelope plus a ``Retry-After``
@@ -23,14 +26,14 @@ from ..core.errors import TooManyRequests
 from ..core.rules.context import AuthState
 from ..ratelimit.rules import (
     AUTH_AUDIENCES,
-    COLLECTIONS_PREFIX,
-    FILES_PREFIX,
     GUEST_AUDIENCES,
+    TAGGED_ROUTES,
     Route,
     RuleSet,
-    classify,
+    batch_item_route,
     client_key,
     limiter_key,
+    route_of,
 )
 from ..runtime import Runtime
 from .client_ip import real_ip
@@ -38,12 +41,14 @@ from .request import request_auth
 
 log = logging.getLogger("emmettbase.ratelimit")
 
+# The API module's routes are named "api.<route>" (``app.api.mount``).
+ROUTE_PREFIX = "api."
 # Routes whose handlers never read the schema registry: checking the settings version for them
 # would add a database read to each call, so they use the settings this process last loaded
 # (every other request reloads them when they changed).
-REGISTRY_FREE_PATHS = frozenset({"/api/health"})
-# Only routes under these carry tags (``*:auth``, ``posts:list``); the rest have path labels only.
-TAGGED_PREFIXES = (COLLECTIONS_PREFIX, FILES_PREFIX)
+REGISTRY_FREE_ROUTES = frozenset({ROUTE_PREFIX + "health"})
+# Only these routes carry tags (``*:auth``, ``posts:list``); the rest have path labels only.
+TAGGED_ROUTE_NAMES = frozenset(ROUTE_PREFIX + name for name in TAGGED_ROUTES)
 
 
 class Policy:
@@ -77,22 +82,26 @@ class RateLimitGuard:
         self._compiled = (settings, registry.version, policy)
         return policy
 
-    def check(self) -> None:
-        """Count the current request against its rule; raise ``TooManyRequests`` over the limit."""
-        request = current.request
-        path = request.path
-        policy = self.policy(fresh=path not in REGISTRY_FREE_PATHS)
+    def check(self, route_name: str, args: Mapping[str, Any]) -> None:
+        """Count the current request, which the router matched to the route named ``route_name``
+        with path arguments ``args``, against its rule; raise ``TooManyRequests`` over the limit."""
+        policy = self.policy(fresh=route_name not in REGISTRY_FREE_ROUTES)
         rules = policy.rules
-        if not rules.enabled or not (rules.has_path_labels or path.startswith(TAGGED_PREFIXES)):
+        if not rules.enabled or not (rules.has_path_labels or route_name in TAGGED_ROUTE_NAMES):
             return  # no rule about paths, and a route without tags: nothing can match
-        self._enforce(policy, request, classify(request.method, path), None)
+        request = current.request
+        name = route_name.removeprefix(ROUTE_PREFIX)
+        route = route_of(name, request.method, request.path, str(args.get("collection") or ""))
+        self._enforce(policy, request, route, None)
 
-    def check_batch_item(self, method: str, path: str, auth: AuthState | None) -> None:
-        """Count one batch item (``method`` and ``path`` of its URL; an upsert as the create or
-        update it turns into) under the same rules and counters as the direct route."""
+    def check_batch_item(self, method: str, collection: str, record_id: str, auth: AuthState | None) -> None:
+        """Count one batch item (its method, an upsert as the create or update it turns into, and
+        the collection and record its URL names) under the same rules and counters as the
+        direct route."""
         policy = self.policy()
-        if policy.rules.enabled:
-            self._enforce(policy, current.request, classify(method, path), auth, auth_known=True)
+        route = batch_item_route(method, collection, record_id)
+        if policy.rules.enabled and route is not None:
+            self._enforce(policy, current.request, route, auth, auth_known=True)
 
     def _enforce(
         self, policy: Policy, request: Any, route: Route, auth: AuthState | None, auth_known: bool = False
@@ -146,6 +155,8 @@ def guard_for(runtime: Runtime) -> RateLimitGuard:
     return guard
 
 
-def check_batch_item(runtime: Runtime, method: str, path: str, auth: AuthState | None) -> None:
+def check_batch_item(
+    runtime: Runtime, method: str, collection: str, record_id: str, auth: AuthState | None
+) -> None:
     """``RateLimitGuard.check_batch_item`` for the runtime's guard (what ``app.api.batch`` calls)."""
-    guard_for(runtime).check_batch_item(method, path, auth)
+    guard_for(runtime).check_batch_item(method, collection, record_id, auth)

@@ -13,8 +13,9 @@ an exact rule wins over a prefix rule, and among equals the first rule in the se
 Only rules whose audience fits the caller take part (``""`` everybody, ``@guest`` requests without
 a valid auth token, ``@auth`` requests with one).
 
-The tags are PocketBase's, route by route (``ROUTE_TAGS``): ``auth`` marks only the three sign-in
-routes (password, OTP, OAuth2) — requesting an OTP or a password reset has its own tag.
+The tags are PocketBase's, route by route (``TAGGED_ROUTES``), looked up by the route the request
+was matched to: ``auth`` marks only the three sign-in routes (password, OTP, OAuth2) — requesting
+an OTP or a password reset has its own tag.
 """
 
 from __future__ import annotations
@@ -38,31 +39,56 @@ AUTH_AUDIENCES = (AUDIENCE_ALL, AUDIENCE_AUTH)
 # ASCII: Go's \w is [0-9A-Za-z_].
 LABEL_RE = re.compile(r"^(?:\w+ /[\w/-]*|/[\w/-]*|\w+:\w+|\*:\w+|\w+)$", re.ASCII)
 
-COLLECTIONS_PREFIX = "/api/collections/"
-FILES_PREFIX = "/api/files/"
-
-#: Tags of the routes under /api/collections/{collection}/, by (method, last path segment).
-ROUTE_TAGS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("GET", "auth-methods"): ("listAuthMethods",),
-    ("POST", "auth-refresh"): ("authRefresh",),
-    ("POST", "auth-with-password"): ("authWithPassword", "auth"),
-    ("POST", "auth-with-oauth2"): ("authWithOAuth2", "auth"),
-    ("POST", "request-otp"): ("requestOTP",),
-    ("POST", "auth-with-otp"): ("authWithOTP", "auth"),
-    ("POST", "request-password-reset"): ("requestPasswordReset",),
-    ("POST", "confirm-password-reset"): ("confirmPasswordReset",),
-    ("POST", "request-verification"): ("requestVerification",),
-    ("POST", "confirm-verification"): ("confirmVerification",),
-    ("POST", "request-email-change"): ("requestEmailChange",),
-    ("POST", "confirm-email-change"): ("confirmEmailChange",),
+#: The pattern and tags of each tagged route, by the name the API registers the route under
+#: (PocketBase's tags, route by route). A request's tags come from the route the router matched,
+#: never from parsing its path again: a path the router would not take to the route (say with a
+#: trailing slash) is never a route's, and a path it does take is counted as that route.
+TAGGED_ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "records_list": ("GET /api/collections/{collection}/records", ("list",)),
+    "records_view": ("GET /api/collections/{collection}/records/{id}", ("view",)),
+    "records_create": ("POST /api/collections/{collection}/records", ("create",)),
+    "records_update": ("PATCH /api/collections/{collection}/records/{id}", ("update",)),
+    "records_delete": ("DELETE /api/collections/{collection}/records/{id}", ("delete",)),
+    "auth_methods": ("GET /api/collections/{collection}/auth-methods", ("listAuthMethods",)),
+    "auth_refresh": ("POST /api/collections/{collection}/auth-refresh", ("authRefresh",)),
+    "auth_with_password": (
+        "POST /api/collections/{collection}/auth-with-password",
+        ("authWithPassword", "auth"),
+    ),
+    "auth_with_oauth2": ("POST /api/collections/{collection}/auth-with-oauth2", ("authWithOAuth2", "auth")),
+    "request_otp": ("POST /api/collections/{collection}/request-otp", ("requestOTP",)),
+    "auth_with_otp": ("POST /api/collections/{collection}/auth-with-otp", ("authWithOTP", "auth")),
+    "request_password_reset": (
+        "POST /api/collections/{collection}/request-password-reset",
+        ("requestPasswordReset",),
+    ),
+    "confirm_password_reset": (
+        "POST /api/collections/{collection}/confirm-password-reset",
+        ("confirmPasswordReset",),
+    ),
+    "request_verification": (
+        "POST /api/collections/{collection}/request-verification",
+        ("requestVerification",),
+    ),
+    "confirm_verification": (
+        "POST /api/collections/{collection}/confirm-verification",
+        ("confirmVerification",),
+    ),
+    "request_email_change": (
+        "POST /api/collections/{collection}/request-email-change",
+        ("requestEmailChange",),
+    ),
+    "confirm_email_change": (
+        "POST /api/collections/{collection}/confirm-email-change",
+        ("confirmEmailChange",),
+    ),
+    # (file downloads, PocketBase's ``file`` tag, are not served yet: their route adds its entry)
 }
-#: Tags of the records routes, by (method, whether the path names a record).
-RECORD_TAGS: dict[tuple[str, bool], str] = {
-    ("GET", False): "list",
-    ("GET", True): "view",
-    ("POST", False): "create",
-    ("PATCH", True): "update",
-    ("DELETE", True): "delete",
+#: The record route each batch item stands for, by its method and whether its URL names a record.
+BATCH_ITEM_ROUTES: dict[tuple[str, bool], str] = {
+    ("POST", False): "records_create",
+    ("PATCH", True): "records_update",
+    ("DELETE", True): "records_delete",
 }
 # Keys longer than this are hashed: DynamoDB caps a partition key at 2048 bytes, and a label is
 # free text a superuser typed.
@@ -97,32 +123,26 @@ class Route:
         return f"{collection_id} {self.pattern} {','.join(self.tags)}"
 
 
-def classify(method: str, path: str) -> Route:
-    """The ``Route`` of a request (``path`` is the decoded URL path, ``/api/...``)."""
+def route_of(name: str, method: str, path: str, collection: str = "") -> Route:
+    """The ``Route`` of a request the router took to the route registered as ``name``, with the
+    request's ``method`` and ``path`` (``/api/...``, as routed) and its ``{collection}`` path
+    argument. Untagged routes carry only their path labels."""
     method = method.upper()
-    if path.startswith(COLLECTIONS_PREFIX):
-        parts = path[len(COLLECTIONS_PREFIX) :].split("/")
-        if len(parts) >= 2 and parts[0]:
-            collection, rest = parts[0], parts[1:]
-            if rest[0] == "records" and len(rest) <= 2:
-                has_id = len(rest) == 2 and rest[1] != ""
-                tag = RECORD_TAGS.get((method, has_id))
-                if tag:
-                    suffix = "/records/{id}" if has_id else "/records"
-                    return Route(
-                        method, path, collection, f"{method} /api/collections/{{collection}}{suffix}", (tag,)
-                    )
-            elif len(rest) == 1:
-                tags = ROUTE_TAGS.get((method, rest[0]))
-                if tags:
-                    pattern = f"{method} /api/collections/{{collection}}/{rest[0]}"
-                    return Route(method, path, collection, pattern, tags)
-    elif method == "GET" and path.startswith(FILES_PREFIX):
-        parts = path[len(FILES_PREFIX) :].split("/")
-        if len(parts) == 3 and all(parts):
-            pattern = "GET /api/files/{collection}/{recordId}/{filename}"
-            return Route(method, path, parts[0], pattern, ("file",))
-    return Route(method, path)
+    spec = TAGGED_ROUTES.get(name)
+    if spec is None or not collection:
+        return Route(method, path)
+    pattern, tags = spec
+    return Route(method, path, collection, pattern, tags)
+
+
+def batch_item_route(method: str, collection: str, record_id: str) -> Route | None:
+    """The ``Route`` a batch item counts as: the record route it stands for, at that route's own
+    path (so path rules see what a direct request would show); None for anything else."""
+    name = BATCH_ITEM_ROUTES.get((method.upper(), bool(record_id)))
+    if name is None:
+        return None
+    path = f"/api/collections/{collection}/records" + (f"/{record_id}" if record_id else "")
+    return route_of(name, method, path, collection)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ the client IP as PocketBase computes it (remote address or trusted proxy headers
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,77 +13,99 @@ from app.api.client_ip import last_header, normalize, real_ip, remote_ip
 from app.ratelimit.rules import (
     AUTH_AUDIENCES,
     GUEST_AUDIENCES,
+    TAGGED_ROUTES,
     Rule,
     RuleSet,
-    classify,
+    batch_item_route,
     client_key,
     conflicting_rule,
     label_is_valid,
     limiter_key,
+    route_of,
 )
 
 C = "/api/collections/users"
+# (route name, method, path) of requests the router takes to a named route
+ROUTED = {
+    "list": ("records_list", "GET", f"{C}/records"),
+    "view": ("records_view", "GET", f"{C}/records/abc"),
+    "create": ("records_create", "POST", f"{C}/records"),
+    "update": ("records_update", "PATCH", f"{C}/records/abc"),
+    "delete": ("records_delete", "DELETE", f"{C}/records/abc"),
+    "password": ("auth_with_password", "POST", f"{C}/auth-with-password"),
+    "health": ("health", "GET", "/api/health"),
+    "head_health": ("health", "HEAD", "/api/health"),
+}
+
+
+def classify(kind: str, collection: str = "users") -> Any:
+    name, method, path = ROUTED[kind]
+    return route_of(name, method, path, collection if path.startswith(C) else "")
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "tags", "pattern"),
+    ("name", "method", "tags", "pattern"),
     [
-        ("GET", f"{C}/records", ("list",), "GET /api/collections/{collection}/records"),
-        ("GET", f"{C}/records/abc", ("view",), "GET /api/collections/{collection}/records/{id}"),
-        ("POST", f"{C}/records", ("create",), "POST /api/collections/{collection}/records"),
-        ("PATCH", f"{C}/records/abc", ("update",), "PATCH /api/collections/{collection}/records/{id}"),
-        ("DELETE", f"{C}/records/abc", ("delete",), "DELETE /api/collections/{collection}/records/{id}"),
-        ("POST", f"{C}/auth-with-password", ("authWithPassword", "auth"), None),
-        ("POST", f"{C}/auth-with-otp", ("authWithOTP", "auth"), None),
-        ("POST", f"{C}/auth-with-oauth2", ("authWithOAuth2", "auth"), None),
-        ("POST", f"{C}/request-otp", ("requestOTP",), None),
-        ("POST", f"{C}/auth-refresh", ("authRefresh",), None),
-        ("GET", f"{C}/auth-methods", ("listAuthMethods",), None),
-        ("POST", f"{C}/request-password-reset", ("requestPasswordReset",), None),
-        ("POST", f"{C}/confirm-password-reset", ("confirmPasswordReset",), None),
-        ("POST", f"{C}/request-verification", ("requestVerification",), None),
-        ("POST", f"{C}/confirm-verification", ("confirmVerification",), None),
-        ("POST", f"{C}/request-email-change", ("requestEmailChange",), None),
-        ("POST", f"{C}/confirm-email-change", ("confirmEmailChange",), None),
-        (
-            "GET",
-            "/api/files/users/abc/avatar.png",
-            ("file",),
-            "GET /api/files/{collection}/{recordId}/{filename}",
-        ),
+        ("records_list", "GET", ("list",), "GET /api/collections/{collection}/records"),
+        ("records_view", "GET", ("view",), "GET /api/collections/{collection}/records/{id}"),
+        ("records_create", "POST", ("create",), "POST /api/collections/{collection}/records"),
+        ("records_update", "PATCH", ("update",), "PATCH /api/collections/{collection}/records/{id}"),
+        ("records_delete", "DELETE", ("delete",), "DELETE /api/collections/{collection}/records/{id}"),
+        ("auth_with_password", "POST", ("authWithPassword", "auth"), None),
+        ("auth_with_otp", "POST", ("authWithOTP", "auth"), None),
+        ("auth_with_oauth2", "POST", ("authWithOAuth2", "auth"), None),
+        ("request_otp", "POST", ("requestOTP",), None),
+        ("auth_refresh", "POST", ("authRefresh",), None),
+        ("auth_methods", "GET", ("listAuthMethods",), None),
+        ("request_password_reset", "POST", ("requestPasswordReset",), None),
+        ("confirm_password_reset", "POST", ("confirmPasswordReset",), None),
+        ("request_verification", "POST", ("requestVerification",), None),
+        ("confirm_verification", "POST", ("confirmVerification",), None),
+        ("request_email_change", "POST", ("requestEmailChange",), None),
+        ("confirm_email_change", "POST", ("confirmEmailChange",), None),
     ],
 )
-def test_collection_routes_carry_pocketbase_tags(method, path, tags, pattern):
-    route = classify(method, path)
+def test_collection_routes_carry_pocketbase_tags(name, method, tags, pattern):
+    route = route_of(name, method, f"{C}/whatever", "users")
     assert route.tags == tags
     assert route.collection == "users"
-    if pattern:
-        assert route.pattern == pattern
+    assert route.pattern == (pattern or TAGGED_ROUTES[name][0])
+    assert route.pattern.startswith(method + " ")
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("name", "method", "path"),
     [
-        ("GET", f"{C}/auth-with-password"),  # not a route: no tag
-        ("PUT", f"{C}/records"),  # batch-only upsert, never a direct route
-        ("POST", f"{C}/records/abc"),
-        ("GET", f"{C}/records/abc/extra"),
-        ("POST", f"{C}/impersonate/abc"),  # superusers only: the path labels are enough
-        ("GET", C),
-        ("GET", "/api/collections"),
-        ("POST", "/api/batch"),
-        ("GET", "/api/health"),
-        ("GET", "/api/files/users/abc"),
+        ("impersonate", "POST", f"{C}/impersonate/abc"),  # superusers only: the path labels are enough
+        ("collections_view", "GET", C),
+        ("collections_list", "GET", "/api/collections"),
+        ("batch", "POST", "/api/batch"),
+        ("health", "GET", "/api/health"),
     ],
 )
-def test_other_routes_carry_only_their_path(method, path):
-    route = classify(method, path)
+def test_other_routes_carry_only_their_path(name, method, path):
+    route = route_of(name, method, path, "users" if path.startswith(C) else "")
     assert route.tags == () and route.collection == ""
     assert route.labels() == [f"{method} {path}", path]
 
 
+def test_batch_items_count_as_the_record_route_they_stand_for():
+    create = batch_item_route("post", "users", "")
+    assert create is not None
+    assert (create.tags, create.path) == (("create",), f"{C}/records")
+    update = batch_item_route("PATCH", "users", "abc")
+    assert update is not None
+    assert (update.tags, update.pattern, update.path) == (
+        ("update",),
+        TAGGED_ROUTES["records_update"][0],
+        f"{C}/records/abc",
+    )
+    assert batch_item_route("PUT", "users", "") is None, "an upsert counts as what it becomes"
+    assert batch_item_route("POST", "users", "abc") is None
+
+
 def test_labels_go_from_the_collection_to_the_wildcard_to_the_path():
-    route = classify("post", f"{C}/auth-with-password")
+    route = classify("password")
     assert route.labels() == [
         "users:authWithPassword",
         "users:auth",
@@ -91,8 +114,9 @@ def test_labels_go_from_the_collection_to_the_wildcard_to_the_path():
         f"POST {C}/auth-with-password",
         f"{C}/auth-with-password",
     ]
-    by_id = classify("GET", "/api/collections/_pb_users_auth_/records")
+    by_id = route_of("records_list", "get", "/api/collections/_pb_users_auth_/records", "_pb_users_auth_")
     assert by_id.labels("users")[0] == "users:list", "the resolved name replaces an id in the path"
+    assert by_id.method == "GET"
 
 
 def rules(*specs: tuple[str, str, int]) -> RuleSet:
@@ -101,12 +125,10 @@ def rules(*specs: tuple[str, str, int]) -> RuleSet:
 
 def test_the_most_specific_label_wins_whatever_the_rule_order():
     ruleset = rules(("/api/", "", 1), ("*:auth", "", 2), ("users:auth", "", 3))
-    labels = classify("POST", f"{C}/auth-with-password").labels()
+    labels = classify("password").labels()
     assert ruleset.find(labels).max_requests == 3
-    assert (
-        ruleset.find(classify("POST", "/api/collections/posts/auth-with-password").labels()).max_requests == 2
-    )
-    assert ruleset.find(classify("GET", "/api/health").labels()).max_requests == 1
+    assert ruleset.find(classify("password", "posts").labels()).max_requests == 2
+    assert ruleset.find(classify("health").labels()).max_requests == 1
 
 
 def test_for_one_label_an_exact_rule_beats_a_prefix_and_the_first_prefix_listed_wins():
@@ -121,15 +143,15 @@ def test_for_one_label_an_exact_rule_beats_a_prefix_and_the_first_prefix_listed_
 
 def test_method_labels_match_only_their_method():
     ruleset = rules(("POST /api/collections/", "", 1), ("GET /api/health", "", 2))
-    assert ruleset.find(classify("POST", f"{C}/records").labels()).max_requests == 1
-    assert ruleset.find(classify("GET", f"{C}/records").labels()) is None
-    assert ruleset.find(classify("GET", "/api/health").labels()).max_requests == 2
-    assert ruleset.find(classify("HEAD", "/api/health").labels()) is None
+    assert ruleset.find(classify("create").labels()).max_requests == 1
+    assert ruleset.find(classify("list").labels()) is None
+    assert ruleset.find(classify("health").labels()).max_requests == 2
+    assert ruleset.find(classify("head_health").labels()) is None
 
 
 def test_audiences_filter_the_rules_a_request_can_match():
     ruleset = rules(("*:list", "@guest", 1), ("*:list", "@auth", 2), ("/api/", "", 3))
-    labels = classify("GET", f"{C}/records").labels()
+    labels = classify("list").labels()
     assert ruleset.find(labels, GUEST_AUDIENCES).max_requests == 1
     assert ruleset.find(labels, AUTH_AUDIENCES).max_requests == 2
     only_guests = rules(("*:list", "@guest", 1))
@@ -139,10 +161,10 @@ def test_audiences_filter_the_rules_a_request_can_match():
 
 def test_may_apply_is_a_cheap_superset_of_find():
     auth_only = rules(("*:auth", "", 30))
-    assert auth_only.may_apply(classify("POST", f"{C}/auth-with-password"))
-    assert not auth_only.may_apply(classify("GET", f"{C}/records"))
-    assert not auth_only.may_apply(classify("GET", "/api/health"))
-    assert rules(("/api/", "", 1)).may_apply(classify("GET", "/api/health"))
+    assert auth_only.may_apply(classify("password"))
+    assert not auth_only.may_apply(classify("list"))
+    assert not auth_only.may_apply(classify("health"))
+    assert rules(("/api/", "", 1)).may_apply(classify("health"))
     assert rules(("posts:list", "", 1)).has_named_labels
     assert not auth_only.has_named_labels
 
@@ -172,7 +194,7 @@ def test_from_settings_reads_the_section_and_skips_what_is_malformed():
 
 
 def test_keys_name_the_scope_audience_window_and_client():
-    route = classify("POST", f"{C}/auth-with-password")
+    route = classify("password")
     scope = route.scope("_pb_users_auth_")
     assert (
         scope == "_pb_users_auth_ POST /api/collections/{collection}/auth-with-password authWithPassword,auth"
@@ -304,3 +326,22 @@ def test_untrusted_and_useless_headers_fall_back_to_the_remote_address():
     junk = asgi_request(("198.51.100.9", 1), [(b"x-real-ip", b"unknown, ,")])
     assert real_ip(junk, ("x-real-ip",)) == "198.51.100.9"
     assert last_header(rsgi_request("1.1.1.1:1", [("x-a", "1"), ("X-A", "2")]), "x-a") == "2"
+
+
+def test_every_tagged_route_is_registered_under_its_name_at_its_pattern(tmp_path):
+    """The tags are looked up by the name of the route the router matched: a renamed or moved
+    route must not silently lose them (and with them its ``*:auth`` limit)."""
+    from app import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings.from_env({}, data_dir=str(tmp_path / "pb_data")))
+    try:
+        router = app._router_http
+        for name, (pattern, _) in TAGGED_ROUTES.items():
+            registered = router.routes_out.get(f"api.{name}")
+            assert registered is not None, f"no route named api.{name}"
+            method, path = pattern.split(" ", 1)
+            assert "".join(registered["path"]) == re.sub(r"\{\w+\}", "{}", path), name
+            assert router._routes_str[f"api.{name}"].split(" ", 1)[0] == method, name
+    finally:
+        app.runtime.close()
