@@ -51,8 +51,12 @@ def mount(api: Any, runtime: Runtime) -> None:
         compiled = auth_collection(runtime, collection)
         body = await read_body(max_body)
         info = await request_info(runtime, body, context="otp")
-        record = otp.verify_otp(runtime, compiled, body.data)
-        return auth_response(runtime, compiled, record, info, method="otp")
+        record, code = otp.verify_otp(runtime, compiled, body.data)
+        response = auth_response(runtime, compiled, record, info, method="otp")
+        # Spent once the sign-in step passed (a token, or an MFA session opened on it): a bad or
+        # expired mfaId, or a failing auth rule, leaves the user their code.
+        otp.spend(runtime, code)
+        return response
 
 
 def _mount_form(api: Any, runtime: Runtime, path: str, flow: Any) -> None:
