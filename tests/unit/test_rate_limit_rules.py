@@ -342,6 +342,8 @@ def test_every_tagged_route_is_registered_under_its_name_at_its_pattern(tmp_path
             assert registered is not None, f"no route named api.{name}"
             method, path = pattern.split(" ", 1)
             assert "".join(registered["path"]) == re.sub(r"\{\w+\}", "{}", path), name
-            assert router._routes_str[f"api.{name}"].split(" ", 1)[0] == method, name
+            described = router._routes_str[f"api.{name}"]  # "METHODS scheme://host/path -> name"
+            assert described.split(" ", 1)[0] == method, name
+            assert "/api/collections/<str:collection>/" in described, "the guard reads args['collection']"
     finally:
         app.runtime.close()
