@@ -4,11 +4,11 @@
 matched and its arguments: the labels come from that route (``app.ratelimit.rules.route_of``), so
 whatever spelling of a path reached a handler is counted as that handler's route. It costs a few
 dict lookups when no rule can apply (the common case: by default only the sign-in routes are
-limited). Only
-when a rule's label matches does it work out the client IP, skip excluded IPs and superusers
-(PocketBase exempts both), verify the auth token to know the audience, and count the hit with
-``runtime.rate_limiter``. A refused hit is PocketBase's 429 envelope plus a ``Retry-After``
-header. Labels, rule choice and keys are ``app.ratelimit.rules``; docs/rate-limits.md explains them.
+limited). Only when a rule's label matches does it work out the client IP, skip excluded IPs and
+superusers (PocketBase exempts both), verify the auth token to know the audience, and count the
+hit with ``runtime.rate_limiter``. A refused hit is PocketBase's 429 envelope plus a
+``Retry-After`` header. Labels, rule choice and keys are ``app.ratelimit.rules``;
+docs/rate-limits.md explains them.
 
 ``check_batch_item`` applies the records rules to one item of ``/api/batch``, as PocketBase does
 for batch sub-requests (it is called by the batch endpoint).

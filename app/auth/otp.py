@@ -37,9 +37,10 @@ INVALID = "Invalid or expired OTP."
 MAX_RECENT = 10
 #: The wrong code that deletes a code (the 5th): a code is guessed at most this many times.
 ATTEMPTS = 5
-# Wrong codes are counted in the shared rate limiter (one counter per code, in every process and
-# Lambda instance alike). Its windows are fixed and clock-aligned, so the window is much longer
-# than a code lives: only a code alive across midnight UTC can have its count split in two.
+# Wrong codes are counted in the rate limiter (one counter per code; shared by Lambda instances
+# through DynamoDB, per process locally). Its windows are fixed and clock-aligned, so the window is
+# much longer than a code lives: only a code alive across midnight UTC can have its count split in
+# two (then up to 9 guesses).
 ATTEMPTS_WINDOW = 86_400
 
 
