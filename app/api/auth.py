@@ -16,7 +16,7 @@ from emmett import current
 from ..auth import mfa, origins
 from ..auth.forms import Form
 from ..auth.identity import find_by_field, is_email
-from ..auth.passwords import hash_password, needs_rehash, verify_password
+from ..auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from ..auth.record_tokens import auth_time, load_record, max_lifetime, new_auth_token
 from ..auth.session import token_from_header
 from ..core.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
@@ -30,15 +30,6 @@ from .responses import json_response
 FAILED = "Failed to authenticate."
 AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
 NEEDS_RECORD_TOKEN = "The request requires valid record authorization token."  # noqa: S105 - a message
-# A real argon2id hash (of a random string) to verify against when the identity is unknown, so both
-# failures cost the same time and do not reveal which accounts exist (AUTH-6).
-_DUMMY_HASH: list[str] = []
-
-
-def _dummy_hash() -> str:
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password("emmettbase-timing-equalizer"))
-    return _DUMMY_HASH[0]
 
 
 def auth_collection(runtime: Runtime, key: str) -> Any:
@@ -127,7 +118,8 @@ def mount(api: Any, runtime: Runtime) -> None:
             form.fail("identityField", "validation_in_invalid", "Must be a valid value.")
         form.check()
         record = _find_by_identity(runtime, compiled, [requested] if requested else fields, identity)
-        stored = str(record.get("password") or "") if record else _dummy_hash()
+        # an unknown identity is checked against a dummy hash: the same time (AUTH-6)
+        stored = str(record.get("password") or "") if record else dummy_hash()
         if not verify_password(password, stored) or record is None:
             raise BadRequest(FAILED)
         if needs_rehash(stored):
