@@ -21,8 +21,10 @@ MAX_GROUP_DEPTH = 32
 MAX_CALL_DEPTH = 4
 
 OPERATORS = ("?!=", "?>=", "?<=", "?!~", "!=", ">=", "<=", "!~", "?=", "?>", "?<", "?~", "=", ">", "<", "~")
-_IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])")
+# ASCII only, as PocketBase's lexer: with Unicode classes ``\d`` takes "\u0661" (Arabic-Indic one,
+# which float() reads as 1) and ``\w`` takes any letter; both then reached JSON paths (SQLite: 500).
+_IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*", re.ASCII)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])", re.ASCII)
 
 
 class FilterSyntaxError(ValueError):
