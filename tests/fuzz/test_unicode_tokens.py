@@ -81,3 +81,12 @@ def test_non_ascii_digits_in_json_paths_and_numbers(things, digit):
     # ASCII indexes still work on both engines: meta.a.1.b is "x" for exactly one row.
     found = things.get("/api/collections/things/records", params={"filter": "meta.a.1.b = 'x'"})
     assert found.status_code == 200 and found.json()["totalItems"] == 1, found.text
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\u2028", "\u3000", "\u0085", "\f", "\v"])
+def test_only_ascii_blanks_separate_tokens(things, blank):
+    """PocketBase separates tokens with space, tab and newline only (we also take CR)."""
+    for separator, status in ((blank, 400), (" ", 200), ("\t", 200), ("\r\n", 200)):
+        params = {"filter": f"title{separator}={separator}'1'"}
+        response = things.get("/api/collections/things/records", params=params)
+        assert response.status_code == status, (params, response.text)
