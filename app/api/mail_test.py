@@ -36,7 +36,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], str]] = {
     "otp": (("otp", "emailTemplate"), ""),
     "login-alert": (("authAlert", "emailTemplate"), ""),
 }
-_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+\Z")  # \Z: no final "\n"
 SAMPLE_TOKEN_DURATION = 1800
 
 

@@ -87,8 +87,14 @@ async def _read_body(request: Any, max_size: int) -> Body:
 
 
 async def _read_multipart(request: Any) -> Body:
-    params = await request.body_params
-    uploads = await request.files
+    try:
+        params = await request.body_params
+        uploads = await request.files
+    except (UnicodeDecodeError, TypeError):
+        # A part name or value that is not UTF-8. Emmett decodes values itself (UnicodeDecodeError)
+        # and its parser fails to even build its own encoding error for a bad part name (TypeError);
+        # both come from the client's bytes, so they are a malformed body, not a server fault.
+        raise BadRequest(INVALID_BODY) from None
     if len(params) + len(uploads) > MAX_MULTIPART_FIELDS:
         raise BadRequest("Too many multipart fields.")
     data: dict[str, Any] = {}

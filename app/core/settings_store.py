@@ -10,6 +10,8 @@ omits them keeps the stored ones.
 from __future__ import annotations
 
 import copy
+import ipaddress
+import re
 import threading
 from typing import Any
 
@@ -18,6 +20,7 @@ import orjson
 from ..db.sql import where
 from ..ratelimit.rules import AUDIENCES, conflicting_rule, label_is_valid, parse_network
 from ..tools.datetimes import now
+from .collections.fields.text import EMAIL_RE
 from .collections.registry import Registry
 from .collections.tables import bump_version
 from .errors import BadRequest, field_error
@@ -87,11 +90,20 @@ def public(settings: dict[str, Any]) -> dict[str, Any]:
 def validate(settings: dict[str, Any]) -> None:
     errors: dict[str, Any] = {}
     meta = settings["meta"]
-    if not isinstance(meta["appName"], str) or not 1 <= len(meta["appName"]) <= 255:
-        errors.setdefault("meta", {})["appName"] = field_error("validation_required", "Cannot be blank.")
-    if not isinstance(meta["appURL"], str) or not meta["appURL"].startswith(("http://", "https://")):
+    for key in ("appName", "senderName"):
+        problem = _line_error(meta[key], required=True)
+        if problem:
+            errors.setdefault("meta", {})[key] = problem
+    url = meta["appURL"]
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or _has_control(url):
         errors.setdefault("meta", {})["appURL"] = field_error("validation_is_url", "Must be a valid URL.")
-    if not isinstance(meta["senderAddress"], str) or "@" not in meta["senderAddress"]:
+    address = meta["senderAddress"]
+    if address == "":
+        errors.setdefault("meta", {})["senderAddress"] = field_error(
+            "validation_required", "Cannot be blank."
+        )
+    elif not isinstance(address, str) or len(address) > 255 or not EMAIL_RE.match(address):
+        # EMAIL_RE has no room for spaces or line breaks: the address goes into the From header
         errors.setdefault("meta", {})["senderAddress"] = field_error(
             "validation_is_email", "Must be a valid email address."
         )
@@ -100,6 +112,14 @@ def validate(settings: dict[str, Any]) -> None:
         errors.setdefault("smtp", {})["port"] = field_error("validation_invalid_value", "Invalid port.")
     if smtp["enabled"] and not smtp["host"]:
         errors.setdefault("smtp", {})["host"] = field_error("validation_required", "Cannot be blank.")
+    for key in ("host", "localName"):  # both go on the SMTP wire (connect, EHLO), as PocketBase checks
+        if smtp[key] != "" and not _is_host(smtp[key]):
+            errors.setdefault("smtp", {})[key] = field_error(
+                "validation_is_host", "Must be a valid IP address or DNS name."
+            )
+    username_problem = _line_error(smtp["username"], required=False)
+    if username_problem:
+        errors.setdefault("smtp", {})["username"] = username_problem
     batch = settings["batch"]
     for key in ("maxRequests", "timeout", "maxBodySize"):
         if not isinstance(batch[key], int) or batch[key] < 0:
@@ -118,7 +138,39 @@ def validate(settings: dict[str, Any]) -> None:
     if proxy_errors:
         errors["trustedProxy"] = proxy_errors
     if errors:
-        raise BadRequest("An error occurred while submitting the form.", errors)
+        raise BadRequest("An error occurred while saving the new settings.", errors)
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _is_host(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 253:
+        return False
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return _HOST_RE.fullmatch(value) is not None
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in value)
+
+
+def _line_error(value: Any, required: bool) -> dict[str, Any] | None:
+    """One line of header-bound text (sender name, app name in subjects): at most 255 characters,
+    no line breaks or other control characters (they would split a mail header)."""
+    if not isinstance(value, str) or (required and not value):
+        return field_error("validation_required", "Cannot be blank.")
+    if len(value) > 255:
+        return field_error(
+            "validation_length_out_of_range", "The length must be between 1 and 255.", min=1, max=255
+        )
+    if _has_control(value):
+        return field_error("validation_invalid_value", "Line breaks and control characters are not allowed.")
+    return None
 
 
 def _rate_limits_errors(limits: dict[str, Any]) -> dict[str, Any]:

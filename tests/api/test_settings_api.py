@@ -63,3 +63,52 @@ def test_a_change_reaches_other_processes_on_their_next_request(door_kind, make_
     finally:
         a.close()
         b.close()
+
+
+# Issue 8 finding 9: values that end up in mail headers or on the SMTP wire refuse line breaks
+# (PocketBase's codes: validation_is_email, validation_is_host, validation_is_url).
+INJECTED = "\r\nBcc: victim@example.com"
+HEADER_BOUND = [
+    ({"meta": {"senderAddress": "a@b.co" + INJECTED}}, ("meta", "senderAddress"), "validation_is_email"),
+    ({"meta": {"senderAddress": "a@b.co\n"}}, ("meta", "senderAddress"), "validation_is_email"),
+    ({"meta": {"senderAddress": "Bob <a@b.co>"}}, ("meta", "senderAddress"), "validation_is_email"),
+    ({"meta": {"senderAddress": ""}}, ("meta", "senderAddress"), "validation_required"),
+    ({"meta": {"senderName": "Support" + INJECTED}}, ("meta", "senderName"), "validation_invalid_value"),
+    ({"meta": {"senderName": "x" * 256}}, ("meta", "senderName"), "validation_length_out_of_range"),
+    ({"meta": {"appName": "Acme\nX-Evil: 1"}}, ("meta", "appName"), "validation_invalid_value"),
+    ({"meta": {"appURL": "http://a.test/\r\nX-Evil: 1"}}, ("meta", "appURL"), "validation_is_url"),
+    ({"smtp": {"enabled": True, "host": "mail.test\r\nRCPT"}}, ("smtp", "host"), "validation_is_host"),
+    ({"smtp": {"host": "mail.test\n"}}, ("smtp", "host"), "validation_is_host"),
+    ({"smtp": {"localName": "me\r\nMAIL FROM:<x@y.z>"}}, ("smtp", "localName"), "validation_is_host"),
+    ({"smtp": {"username": "me\r\nAUTH"}}, ("smtp", "username"), "validation_invalid_value"),
+]  # fmt: skip
+
+
+def test_header_bound_settings_refuse_line_breaks(api):
+    su = superuser_headers(api)
+    before = api.get("/api/settings", headers=su).json()
+    for patch, (section, key), code in HEADER_BOUND:
+        response = api.patch("/api/settings", headers=su, json=patch)
+        assert response.status_code == 400, (patch, response.text)
+        body = response.json()
+        assert body["message"] == "An error occurred while saving the new settings."
+        assert body["data"] == {section: {key: body["data"][section][key]}}, body
+        assert body["data"][section][key]["code"] == code, (patch, body)
+    assert api.get("/api/settings", headers=su).json() == before
+    # well-formed values still save
+    good = {"meta": {"senderAddress": "no-reply@mail.example.com", "senderName": "Acme Support"},
+            "smtp": {"host": "::1", "localName": "relay-1.example.com", "username": "acme"}}  # fmt: skip
+    response = api.patch("/api/settings", headers=su, json=good)
+    assert response.status_code == 200, response.text
+    for host in ("localhost", "127.0.0.1", "smtp.example.com"):
+        assert api.patch("/api/settings", headers=su, json={"smtp": {"host": host}}).status_code == 200
+
+
+def test_email_patterns_refuse_a_trailing_newline():
+    """``$`` also matches before a final newline: the patterns that guard header-bound addresses
+    (sender, test-mail recipient, identities) must end at the true end of the text."""
+    from app.api.mail_test import _EMAIL_RE
+    from app.core.collections.fields.text import EMAIL_RE
+
+    for pattern in (EMAIL_RE, _EMAIL_RE):
+        assert pattern.match("a@b.co") and not pattern.match("a@b.co\n")

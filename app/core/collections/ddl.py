@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .indexes import parse_index, quote, render_index
 from .model import Collection, Field
+from .names import rowid_index_name
 
 ROWID = "_rowid"
 
@@ -29,7 +30,7 @@ def create_table(collection: Collection, dialect: str) -> list[str]:
     statements = [f"CREATE TABLE {quote(collection.name)} ({', '.join(columns)})"]
     if dialect == "postgres":
         statements.append(
-            f"CREATE UNIQUE INDEX {quote('_' + collection.id + '_rowid')} "
+            f"CREATE UNIQUE INDEX {quote(rowid_index_name(collection))} "
             f"ON {quote(collection.name)} ({quote(ROWID)})"
         )
     statements += create_indexes(collection, dialect)

@@ -8,7 +8,8 @@ cached schema so the next lookup reloads it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ...db import Database
@@ -17,6 +18,7 @@ from ...tools.datetimes import now
 from ..errors import BadRequest, NotFound
 from . import ddl
 from .model import Collection, collection_from_json
+from .names import conflict_data, conflict_name
 from .registry import Registry
 from .system import ensure_system_fields
 from .tables import bump_version, definition_text, insert_collection
@@ -67,7 +69,7 @@ class CollectionStore:
         ensure_system_fields(collection)
         validate_collection(collection, None, self.registry.collection, self.all())
         self._check_rules(collection, "Failed to create collection.")
-        with self.db.transaction() as tx:
+        with _name_conflicts("Failed to create collection.", collection), self.db.transaction() as tx:
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
@@ -82,7 +84,7 @@ class CollectionStore:
         validate_collection(updated, original, self.registry.collection, self.all())
         self._check_rules(updated, "Failed to update collection.")
         updated.updated = now()
-        with self.db.transaction() as tx:
+        with _name_conflicts("Failed to update collection.", updated), self.db.transaction() as tx:
             for statement in ddl.alter_table(original, updated, self.db.dialect):
                 tx.execute(statement)
             self._write_definition(tx, updated)
@@ -162,7 +164,7 @@ class CollectionStore:
                 raise BadRequest(
                     "Failed to import collections.", {"collections": {str(position): exc.data}}
                 ) from None
-        with self.db.transaction() as tx:
+        with _name_conflicts("Failed to import collections.", None), self.db.transaction() as tx:
             for original, new in planned:
                 if original is None:
                     insert_collection(tx, self.db.dialect, self.registry.internal, new)
@@ -219,6 +221,25 @@ def merge_update(original: Collection, data: dict[str, Any]) -> Collection:
 
         updated.options = merge_auth_options(original.options, {k: v for k, v in data.items()})
     return updated
+
+
+@contextmanager
+def _name_conflicts(message: str, collection: Collection | None) -> Iterator[None]:
+    """Turn the engine's "name already taken" error into a 400 (the transaction is rolled back).
+
+    The validation catches the collisions the definitions show; this covers names an engine keeps
+    on its own (PostgreSQL does not rename a table's ``_pkey``/``_seq`` with the table)."""
+    try:
+        yield
+    except Exception as exc:
+        name = conflict_name(exc)
+        if name is None:
+            raise
+        if collection is None:
+            data = {"collections": _error(f"The name {name!r} is already used by another database object.")}
+        else:
+            data = conflict_data(name, collection)
+        raise BadRequest(message, data) from None
 
 
 def _error(message: str) -> dict[str, Any]:

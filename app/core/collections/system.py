@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .auth_options import default_auth_options, merge_auth_options
 from .model import Collection, Field
+from .names import bounded
 
 SUPERUSERS = "_superusers"
 SUPERUSERS_ID = "pbc_3142635823"
@@ -26,6 +27,14 @@ RESERVED_FIELD_NAMES = {
     "expand",
     "collectionId",
     "collectionName",
+    # PostgreSQL's system columns: a column of that name cannot be created there, so no engine
+    # accepts it (a schema stays portable between SQLite and PostgreSQL)
+    "xmin",
+    "xmax",
+    "cmin",
+    "cmax",
+    "ctid",
+    "tableoid",
 }
 AUTH_SYSTEM_FIELDS = ("password", "tokenKey", "email", "emailVisibility", "verified")
 
@@ -71,10 +80,15 @@ def autodate_fields() -> list[Field]:
 
 
 def auth_indexes(collection: Collection) -> list[str]:
-    name = collection.name
+    # PocketBase's names; an id too long for an identifier gets a bounded, still unique name
+    name, token_index, email_index = (
+        collection.name,
+        bounded("idx_tokenKey_", collection.id),
+        bounded("idx_email_", collection.id),
+    )
     return [
-        f"CREATE UNIQUE INDEX idx_tokenKey_{collection.id} ON {name} (tokenKey)",
-        f"CREATE UNIQUE INDEX idx_email_{collection.id} ON {name} (email) WHERE email != ''",
+        f"CREATE UNIQUE INDEX {token_index} ON {name} (tokenKey)",
+        f"CREATE UNIQUE INDEX {email_index} ON {name} (email) WHERE email != ''",
     ]
 
 

@@ -15,12 +15,15 @@ from ..errors import BadRequest, field_error
 from .fields import UnknownFieldType, field_type
 from .indexes import IndexError_, format_index, parse_index
 from .model import COLLECTION_TYPES, RULE_NAMES, Collection, Field
+from .names import namespace_errors
 from .system import AUTH_SYSTEM_FIELDS, INTERNAL_TABLES, RESERVED_FIELD_NAMES, ensure_system_fields
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
-ID_RE = re.compile(r"^\w+$")
+ID_RE = re.compile(r"^\w+$", re.ASCII)  # as PocketBase (Go's \w is ASCII)
+MAX_ID_LENGTH = 100
 MAX_NAME_LENGTH = 63  # PostgreSQL truncates longer identifiers
 MAX_FIELDS = 500
+MAX_INDEX_COLUMNS = 32  # PostgreSQL's limit (INDEX_MAX_KEYS); held on both engines
 
 Lookup = Callable[[str], Collection | None]
 
@@ -56,7 +59,14 @@ def validate_collection(
     others = [c for c in existing if original is None or c.id != original.id]
 
     if original is None:
-        if len(new.id) > 100 or not ID_RE.match(new.id):
+        if not new.id or len(new.id) > MAX_ID_LENGTH:
+            errors["id"] = field_error(
+                "validation_length_out_of_range",
+                f"The length must be between 1 and {MAX_ID_LENGTH}.",
+                min=1,
+                max=MAX_ID_LENGTH,
+            )
+        elif not ID_RE.match(new.id):
             errors["id"] = INVALID_FORMAT
         elif any(c.id == new.id for c in others):
             errors["id"] = field_error("validation_collection_id_exists", "The collection id already exists.")
@@ -102,6 +112,8 @@ def validate_collection(
                 "validation_collection_name_invalid",
                 "The name shouldn't match with an existing internal table.",
             )
+    taken_name, taken_indexes = namespace_errors(new, others)
+    name_problem = name_problem or taken_name
     if name_problem:
         errors["name"] = name_problem
 
@@ -120,7 +132,7 @@ def validate_collection(
         if field_errors:
             errors["fields"] = field_errors
         if "fields" not in errors:
-            index_errors = _normalize_indexes(new)
+            index_errors = _normalize_indexes(new) or taken_indexes
             if index_errors:
                 errors["indexes"] = index_errors
 
@@ -258,6 +270,12 @@ def _normalize_indexes(collection: Collection) -> dict[str, Any] | None:
         if unknown:
             errors[str(position)] = field_error(
                 "validation_missing_index_field", f"Unknown field {unknown[0]!r} in the index."
+            )
+            continue
+        if len(index.columns) > MAX_INDEX_COLUMNS:
+            errors[str(position)] = field_error(
+                "validation_invalid_index_expression",
+                f"An index can have at most {MAX_INDEX_COLUMNS} columns.",
             )
             continue
         if index.name.lower() in names:

@@ -20,7 +20,8 @@ from typing import Any
 from .operands import Col, Env, Lit, Render
 from .resolver import FilterError
 
-_NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
+# What SQLite's numeric affinity takes as a number: ASCII digits only ("\u0661" stays text there).
+_NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$", re.ASCII)
 TEXT_KINDS = ("text", "array")
 NUMERIC_KINDS = ("number", "bool")
 ORDER_OPS = ("<", "<=", ">", ">=")

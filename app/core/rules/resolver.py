@@ -344,7 +344,9 @@ def _array_length(column: Render) -> Render:
 
 def _json_path(column: Render, path: list[str]) -> Col:
     for part in path:
-        if not part or not all(c.isalnum() or c == "_" for c in part):
+        # ASCII only: "\u0661" is a digit (and "\u00e9" a letter) to Python, but not a JSON path
+        # index or key that SQLite's json_extract accepts unquoted.
+        if not part or not part.isascii() or not all(c.isalnum() or c == "_" for c in part):
             raise FilterError(f"Invalid JSON path part {part!r}.")
 
     def render(env: Env) -> str:
@@ -429,7 +431,7 @@ def _dig(value: Any, path: list[str]) -> Any:
     for part in path:
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and part.isascii() and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
             return None

@@ -21,8 +21,13 @@ MAX_GROUP_DEPTH = 32
 MAX_CALL_DEPTH = 4
 
 OPERATORS = ("?!=", "?>=", "?<=", "?!~", "!=", ">=", "<=", "!~", "?=", "?>", "?<", "?~", "=", ">", "<", "~")
-_IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])")
+# ASCII only, as PocketBase's lexer: with Unicode classes ``\d`` takes "\u0661" (Arabic-Indic one,
+# which float() reads as 1) and ``\w`` takes any letter; both then reached JSON paths (SQLite: 500).
+_IDENT = re.compile(r"[@A-Za-z_][\w.:@#]*", re.ASCII)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])", re.ASCII)
+# Space, tab and line breaks only (PocketBase also refuses "\r"; we take it for CRLF text): a
+# no-break or ideographic space is not a separator a reader would see.
+_BLANKS = frozenset(" \t\n\r")
 
 
 class FilterSyntaxError(ValueError):
@@ -93,7 +98,7 @@ def tokenize(source: str) -> list[Token]:
     pos, size = 0, len(source)
     while pos < size:
         char = source[pos]
-        if char.isspace():
+        if char in _BLANKS:
             pos += 1
         elif source.startswith("//", pos):
             end = source.find("\n", pos)

@@ -44,8 +44,8 @@ RESERVED_PKS = {
     *(f"LPT{i}" for i in range(1, 10)),
 }
 EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
+)  # \Z, not $: "$" also matches before a final "\n", which would let "a@b.co\n" through
 URL_SCHEMES = {"http", "https", "ftp", "ftps", "ws", "wss"}
 
 
