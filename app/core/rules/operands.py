@@ -113,6 +113,9 @@ class Hop:
 
     sources: list[Render]
     where: list[Render] = field(default_factory=list)
+    #: when the hop's source column is behind a read rule the caller may fail: that rule, on the
+    #: row the hop starts from
+    guard: Render | None = None
 
 
 @dataclass
