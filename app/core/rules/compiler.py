@@ -312,16 +312,15 @@ def _joined(render: Render, shared: SharedJoin) -> Render:
 
 
 def compare(left: Operand, op: str, right: Operand, any_of: bool) -> Render:
-    if isinstance(left, Many) or isinstance(right, Many):
-        return _compare_many(left, op, right, any_of)
-    base = scalar_compare(left, op, right)
+    many = isinstance(left, Many) or isinstance(right, Many)
+    base = _compare_many(left, op, right, any_of) if many else scalar_compare(left, op, right)  # type: ignore[arg-type]
     extras: list[Render] = []
     for side in (left, right):
-        if isinstance(side, Col):
-            if side.guard is not None:
-                extras.append(side.guard)
-            if side.fresh is not None and not any_of:
-                extras.append(_every_row(side, op, left, right))
+        if isinstance(side, Col | Many) and side.guard is not None:
+            # a value the caller may not read on this row: the comparison is false there
+            extras.append(side.guard)
+        if not many and isinstance(side, Col) and side.fresh is not None and not any_of:
+            extras.append(_every_row(side, op, left, right))  # type: ignore[arg-type]
     if not extras:
         return base
     return lambda env: "(" + " AND ".join([base(env), *(e(env) for e in extras)]) + ")"

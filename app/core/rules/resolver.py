@@ -127,7 +127,7 @@ def resolve_ident(name: str, scope: Scope) -> Lit | Col | Many:
         assert isinstance(again, Instance)
         return again
 
-    return Many(build)
+    return Many(build, result.guard)
 
 
 def _resolve(name: str, scope: Scope, fresh: bool = False) -> Resolved:
@@ -329,7 +329,10 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
     if value.guard is not None:
         where.append(value.guard)
     return Instance(
-        [s for hop in hops for s in hop.sources], where, Col(value.render, value.kind, value.fallback)
+        [s for hop in hops for s in hop.sources],
+        where,
+        Col(value.render, value.kind, value.fallback),
+        hops[0].guard,
     )
 
 
@@ -381,9 +384,10 @@ def _each_of_column(
     alias = next_alias("je")
     sources = [s for hop in hops for s in hop.sources] + [json_elements_source(array, alias)]
     where = [w for hop in hops for w in hop.where]
-    if readable is not None:
-        where.append(readable)  # unreadable values are left out of the set
-    return Instance(sources, where, element_value(alias))
+    if readable is not None and hops:
+        where.append(readable)  # on a related row: its values are left out of the set
+    guard = hops[0].guard if hops else readable
+    return Instance(sources, where, element_value(alias), guard)
 
 
 def _lower(env: Env, sql: str, kind: str) -> str:
