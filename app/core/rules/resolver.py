@@ -10,12 +10,8 @@ Client filters (``client=True``) may not read hidden fields; each collection the
 relation must have a list rule that is not locked, and that rule is applied to the related rows
 (PocketBase's behaviour). API rules may read everything.
 
-Per-field read rules (``readRule``) are enforced in one place, ``_guarded_column``: every column a
-client filter or sort reads — whatever consumes it (a comparison, a JSON path, a modifier, a
-function, the source column of a relation or back-relation hop) — is rendered as
-``CASE WHEN <read rule> THEN <column> END``, so on a row the caller may not read, the value is NULL
-to everything built on it. On top of that, a scalar value derived from an unreadable column carries
-a ``guard`` (the comparison is false), and a sort that reads one is refused.
+Per-field read rules apply where a column is read: every column reference of a client filter or
+sort goes through ``readguard.guarded_column`` (see there).
 """
 
 from __future__ import annotations
@@ -46,6 +42,7 @@ from .operands import (
     scalar_subquery,
     table_source,
 )
+from .readguard import guarded_column, links_readable
 
 MAX_NESTED_RELATIONS = 6
 MODIFIERS = ("isset", "changed", "length", "each", "lower")
@@ -163,27 +160,6 @@ def _column_render(table: Any, compiled: CompiledCollection, name: str) -> Rende
     return lambda env: env.col(column)
 
 
-def _guarded_column(
-    table: Any, compiled: CompiledCollection, name: str, scope: Scope
-) -> tuple[Render, Render | None]:
-    """The column ``name`` as a client may read it, and the condition under which it may (None:
-    always). The one place read rules apply: a column the caller cannot read on a row renders as
-    NULL there, so no operator, path, modifier, function or hop built on it sees the value."""
-    raw = _column_render(table, compiled, name)
-    if not scope.client:
-        return raw, None
-    field_def = compiled.fields.get(name)
-    rule = field_def.read_rule if field_def is not None else None
-    if not rule or not rule.strip():
-        return raw, None
-    scope.caller_dependent = True
-    readable = scope.rule_on(compiled, table, rule, True)
-    if readable is None:  # the rule holds on every row for this caller
-        return raw, None
-    scope.reads_guarded = True
-    return (lambda env: f"(CASE WHEN {readable(env)} THEN {raw(env)} END)"), readable
-
-
 def _walk(
     compiled: CompiledCollection,
     table: Any,
@@ -204,7 +180,7 @@ def _walk(
     if field_def is not None and field_def.type in ("json", "geoPoint"):
         if field_def.hidden and scope.client:
             raise FilterError(f"Field {name!r} cannot be used in filters.")
-        column, readable = _guarded_column(table, compiled, name, scope)
+        column, readable = guarded_column(table, compiled, name, scope)
         path = _json_path(column, rest)
         path.guard = readable
         return _finish(path, hops, multi)
@@ -220,7 +196,7 @@ def _walk(
         raise FilterError(f"The relation {name!r} points to a missing collection.")
     if not field_def.is_multiple and rest == ["id"]:
         return _final(compiled, table, name, "", scope, hops, multi)
-    source_column, readable = _guarded_column(table, compiled, name, scope)
+    source_column, readable = guarded_column(table, compiled, name, scope)
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     target_id = _column_render(aliased, target, "id")
@@ -254,7 +230,7 @@ def _back_relation(
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     # a related row whose linking field the caller cannot read is not linked (NULL never matches)
-    back_column, _ = _guarded_column(aliased, target, field_name, scope)
+    back_column, _ = guarded_column(aliased, target, field_name, scope)
     condition = json_array_contains(back_column, own_id) if back.is_multiple else _equals(back_column, own_id)
     hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
     return _walk(target, aliased, rest, scope, [*hops, hop], True, depth + 1)
@@ -287,7 +263,7 @@ def _final(
         raise FilterError(f"The :{modifier} modifier is allowed only on @request.body fields.")
     field_def = _field(compiled, name, scope)
     kind = kind_of(field_def)
-    column, readable = _guarded_column(table, compiled, name, scope)
+    column, readable = guarded_column(table, compiled, name, scope)
     guards: list[Render] = [readable] if readable is not None else []
     if modifier == "length":
         if field_def.type not in ("select", "relation", "file"):
@@ -322,7 +298,7 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
             scalar.guard = _exists(hops, value.guard)
         if any(hop.guard is not None for hop in hops):
             # a link the caller cannot read: the value is unreadable, the comparison false
-            scalar.guard = _links_readable(hops, scalar.guard)
+            scalar.guard = links_readable(hops, scalar.guard)
         return scalar
     # multi-valued: the wrapped source columns already leave unreadable links out of the set
     where = [w for hop in hops for w in hop.where]
@@ -343,28 +319,6 @@ def _exists(hops: list[Hop], condition: Render) -> Render:
         return (
             f"EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {' AND '.join(f'({c})' for c in conditions)})"
         )
-
-    return render
-
-
-def _links_readable(hops: list[Hop], value_guard: Render | None) -> Render:
-    """Every guarded link of a chain of single relations is readable: the first one's rule is on
-    the filtered row itself; a later one's on a related row, so no row reached by the links before
-    it may fail it."""
-
-    def render(env: Env) -> str:
-        parts = [] if value_guard is None else [value_guard(env)]
-        for index, hop in enumerate(hops):
-            if hop.guard is None:
-                continue
-            if index == 0:
-                parts.append(hop.guard(env))
-                continue
-            sources = [s(env) for h in hops[:index] for s in h.sources]
-            conditions = [w(env) for h in hops[:index] for w in h.where] + [f"({hop.guard(env)}) IS NOT TRUE"]
-            where = " AND ".join(f"({c})" for c in conditions)
-            parts.append(f"NOT EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {where})")
-        return " AND ".join(f"({p})" for p in parts)
 
     return render
 
