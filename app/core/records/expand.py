@@ -4,7 +4,9 @@
 records (one ``WHERE id IN (...)`` query), the ``comments`` whose ``post`` points at any of them
 (one query), then those comments' authors (one more query). Every expanded record must pass its own
 collection's view rule for the caller (``Access.expand_query``); records that fail it are left out
-silently, never reported as errors.
+silently, never reported as errors. A relation is followed only where the caller may read it: a
+relation field dropped from a record by its read rule expands nothing, and a back-relation leaves
+out the related records whose linking field the caller may not read.
 """
 
 from __future__ import annotations
@@ -51,10 +53,15 @@ def parse_expand(raw: str) -> dict[str, Any]:
     return tree
 
 
-def relation_values(view: View, row: tuple[Any, ...]) -> dict[str, list[str]]:
-    """Relation ids of a row of ``view.columns``."""
+def relation_values(
+    view: View, row: tuple[Any, ...], shown: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """Relation ids of a row of ``view.columns``; with ``shown`` (the record's JSON after read
+    rules), only of the relation fields it still holds."""
     out: dict[str, list[str]] = {}
     for index, f in view.relation_indexes:
+        if shown is not None and f.name not in shown:
+            continue
         value = row[index]
         if f.is_multiple:
             out[f.name] = orjson.loads(value) if value else []
@@ -107,7 +114,7 @@ def _fetch(
         if guards:
             drop_guarded(view, [wire], [row], guards)
         hide_private_fields(target, wire, info)
-        items.append(Item(wire, relation_values(view, row)))
+        items.append(Item(wire, relation_values(view, row, wire if guards else None)))
     return items
 
 

@@ -8,6 +8,7 @@ A page costs one SELECT with LIMIT/OFFSET and, unless ``skipTotal``, one ``COUNT
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,11 +88,18 @@ def parse_list_params(query: dict[str, Any]) -> ListParams:
     return params
 
 
-def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve: Any = None) -> list[Any]:
+def parse_sort(
+    compiled: CompiledCollection,
+    sort: str,
+    superuser: bool,
+    resolve: Any = None,
+    restricted: Collection[str] | None = None,
+) -> list[Any]:
     """pyDAL order-by expressions for ``sort`` (``-created,title``, ``@random``, ``@rowid``).
 
     ``resolve(compiled, name)`` resolves names that are not plain fields (relation paths); without
-    it such names are a 400.
+    it such names are a 400. ``restricted``: the fields whose read rule the caller may fail on some
+    row (a 400 to sort by); None means every field with a read rule, for non-superusers.
     """
     if not sort.strip():
         return []
@@ -118,7 +126,12 @@ def parse_sort(compiled: CompiledCollection, sort: str, superuser: bool, resolve
             if field is not None:
                 if field.hidden and not superuser:
                     raise BadRequest(detail=f"Field {name!r} is hidden and cannot be used to sort.")
-                if field.read_rule and field.read_rule.strip() and not superuser:
+                guarded = (
+                    name in restricted
+                    if restricted is not None
+                    else bool(field.read_rule and field.read_rule.strip())
+                )
+                if guarded and not superuser:
                     raise BadRequest(detail=f"Field {name!r} has a read rule and cannot be used to sort.")
                 column = compiled.columns[name]
             elif resolve is not None:

@@ -73,8 +73,10 @@ class RecordService:
             query = client if query is None else query & client
         # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
         resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
-        order = parse_sort(compiled, params.sort, info.is_superuser, resolve) or [compiled.rowid]
         guards = self.access.read_guards(compiled, info)
+        # fields whose read rule does not hold on every row for this caller cannot be sorted by
+        restricted = {name for name, guard in guards if guard is not None}
+        order = parse_sort(compiled, params.sort, info.is_superuser, resolve, restricted) or [compiled.rowid]
         view = compiled.view(info.is_superuser)
         select = where(compiled.table, query)._select(
             *view.columns,
@@ -139,7 +141,10 @@ class RecordService:
             for wire in wires:
                 hide_private_fields(compiled, wire, info, managed)
         if tree:
-            items = [Item(wire, relation_values(view, row)) for wire, row in zip(wires, rows, strict=True)]
+            items = [
+                Item(wire, relation_values(view, row, wire if guards else None))
+                for wire, row in zip(wires, rows, strict=True)
+            ]
             expand_items(self, compiled, items, tree, info)
         if projection:
             return [project(wire, projection) for wire in wires]
@@ -166,7 +171,9 @@ class RecordService:
             drop_guarded(view, [wire], [(*row, *flags)], guards)
         hide_private_fields(compiled, wire, info)
         if tree:
-            expand_items(self, compiled, [Item(wire, relation_values(view, row))], tree, info)
+            expand_items(
+                self, compiled, [Item(wire, relation_values(view, row, wire if guards else None))], tree, info
+            )
         return project(wire, projection) if projection else wire
 
     # -- writes -----------------------------------------------------------------------------

@@ -131,6 +131,9 @@ class RulesCompiler:
         operand = resolve_ident(name, scope)
         if not isinstance(operand, Col) or scope.shared:
             raise FilterError(f"Cannot sort by {name!r}.")
+        if scope.reads_guarded:
+            # as for a plain field with a read rule: the order would tell the hidden values
+            raise FilterError(f"Cannot sort by {name!r}: it reads a field with a read rule.")
         return expression(compiled.table._db, compiled.id_column, operand.render)
 
     def check_collection_rules(self, collection: Any) -> dict[str, Any]:
@@ -188,15 +191,19 @@ class RulesCompiler:
     ) -> Scope:
         return Scope(compiled, table, registry or self.registry, info, client, self._rule_on(info, registry))
 
-    def _rule_on(self, info: RequestInfo, registry: Any = None) -> Callable[[Any, Any, str], Render | None]:
+    def _rule_on(self, info: RequestInfo, registry: Any = None) -> Callable[..., Render | None]:
         """Compiles a trusted rule (list rules of related collections, field read rules) on a
-        collection's table or alias, for embedding into another query."""
+        collection's table or alias, for embedding into another query. With ``fold_true``, a
+        rule that holds for this caller whatever the row (request values only) gives None."""
 
-        def compile_on(target: Any, table: Any, rule: str) -> Render | None:
+        def compile_on(target: Any, table: Any, rule: str, fold_true: bool = False) -> Render | None:
             if not rule or not rule.strip():
                 return None
+            node = self._parse(rule)
             scope = self._scope(target, table, info, client=False, registry=registry)
-            return self._with_joins(self._node(self._parse(rule), scope), scope)
+            if fold_true and fold(node, lambda raw: self._operand(raw, scope)) is True:
+                return None
+            return self._with_joins(self._node(node, scope), scope)
 
         return compile_on
 
@@ -305,16 +312,15 @@ def _joined(render: Render, shared: SharedJoin) -> Render:
 
 
 def compare(left: Operand, op: str, right: Operand, any_of: bool) -> Render:
-    if isinstance(left, Many) or isinstance(right, Many):
-        return _compare_many(left, op, right, any_of)
-    base = scalar_compare(left, op, right)
+    many = isinstance(left, Many) or isinstance(right, Many)
+    base = _compare_many(left, op, right, any_of) if many else scalar_compare(left, op, right)  # type: ignore[arg-type]
     extras: list[Render] = []
     for side in (left, right):
-        if isinstance(side, Col):
-            if side.guard is not None:
-                extras.append(side.guard)
-            if side.fresh is not None and not any_of:
-                extras.append(_every_row(side, op, left, right))
+        if isinstance(side, Col | Many) and side.guard is not None:
+            # a value the caller may not read on this row: the comparison is false there
+            extras.append(side.guard)
+        if not many and isinstance(side, Col) and side.fresh is not None and not any_of:
+            extras.append(_every_row(side, op, left, right))  # type: ignore[arg-type]
     if not extras:
         return base
     return lambda env: "(" + " AND ".join([base(env), *(e(env) for e in extras)]) + ")"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .operands import Col, Env, Lit, Many
+from .operands import Col, Env, Lit, Many, Render
 from .resolver import FilterError
 from .syntax import Call, Ident, Number, Text
 
@@ -118,6 +118,14 @@ def _pg_timestamp(value: str) -> str:
     )
 
 
+def _guards_of(args: list[Any]) -> Render | None:
+    """A function of a value the caller may not read is unreadable too: its arguments' guards."""
+    guards = [a.guard for a in args if isinstance(a, Col) and a.guard is not None]
+    if not guards:
+        return None
+    return lambda env: " AND ".join(f"({g(env)})" for g in guards)
+
+
 def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqlite") -> Col:
     name = call.name
     if name == "geoDistance":
@@ -139,7 +147,7 @@ def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqli
                 return f"(6371 * acos(LEAST(1.0, GREATEST(-1.0, {cosine}))))"
             return f"(6371 * acos(min(1.0, max(-1.0, {cosine}))))"
 
-        return Col(distance, "number", fallback="disabled")
+        return Col(distance, "number", fallback="disabled", guard=_guards_of(args))
     if name == "strftime":
         if not call.args or not isinstance(call.args[0], Text):
             raise FilterError("strftime expects a format string first.")
@@ -176,5 +184,5 @@ def call_operand(call: Call, resolve: Callable[[Any], Any], dialect: str = "sqli
                     pieces.append(f"to_char({stamp}, {env.lit(_PG_FORMAT[text])})")
             return "(" + " || ".join(pieces or ["''"]) + ")"
 
-        return Col(formatted, "text", fallback="auto")
+        return Col(formatted, "text", fallback="auto", guard=_guards_of([time_arg]))
     raise FilterError(f"Unknown function {name!r}.")

@@ -88,6 +88,9 @@ class Instance:
     sources: list[Render]
     where: list[Render]
     value: Col
+    #: a read rule on the filtered row itself that the values depend on (``tags:each``, a hop
+    #: through a guarded relation): where it fails, any comparison on the values is false
+    guard: Render | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Many:
     """A multi-valued operand; every ``build()`` gives an instance with fresh aliases."""
 
     build: Callable[[], Instance]
+    guard: Render | None = None  # as ``Instance.guard``
 
     def exists(self, env: Env, predicate: Callable[[Col], Render] | None) -> str:
         inst = self.build()
@@ -113,6 +117,9 @@ class Hop:
 
     sources: list[Render]
     where: list[Render] = field(default_factory=list)
+    #: when the hop's source column is behind a read rule the caller may fail: that rule, on the
+    #: row the hop starts from
+    guard: Render | None = None
 
 
 @dataclass

@@ -9,6 +9,9 @@ passed through to SQL.
 Client filters (``client=True``) may not read hidden fields; each collection they reach through a
 relation must have a list rule that is not locked, and that rule is applied to the related rows
 (PocketBase's behaviour). API rules may read everything.
+
+Per-field read rules apply where a column is read: every column reference of a client filter or
+sort goes through ``readguard.guarded_column`` (see there).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .operands import (
     scalar_subquery,
     table_source,
 )
+from .readguard import guarded_column, links_readable
 
 MAX_NESTED_RELATIONS = 6
 MODIFIERS = ("isset", "changed", "length", "each", "lower")
@@ -60,13 +64,17 @@ class Scope:
     registry: Any
     info: RequestInfo
     client: bool
-    #: compiles a rule text on a (possibly aliased) table of a collection, hidden fields allowed
-    rule_on: Callable[[CompiledCollection, Any, str], Render | None]
+    #: compiles a rule text on a (possibly aliased) table of a collection, hidden fields allowed;
+    #: ``rule_on(compiled, table, text, True)`` also gives None when the rule holds on every row
+    #: for this caller (decided from request values alone)
+    rule_on: Callable[..., Render | None]
     #: ``@collection`` aliases shared by the whole expression, by alias name
     shared: dict[str, SharedJoin] = field(default_factory=dict)
     #: set when the compiled result depends on the caller beyond the expression text (embedded
     #: list rules of related collections, field read rules): such results are never cached
     caller_dependent: bool = False
+    #: set when the expression reads a column behind a read rule the caller may fail on some row
+    reads_guarded: bool = False
 
 
 Resolved = Lit | Col | Instance
@@ -116,7 +124,7 @@ def resolve_ident(name: str, scope: Scope) -> Lit | Col | Many:
         assert isinstance(again, Instance)
         return again
 
-    return Many(build)
+    return Many(build, result.guard)
 
 
 def _resolve(name: str, scope: Scope, fresh: bool = False) -> Resolved:
@@ -172,7 +180,10 @@ def _walk(
     if field_def is not None and field_def.type in ("json", "geoPoint"):
         if field_def.hidden and scope.client:
             raise FilterError(f"Field {name!r} cannot be used in filters.")
-        return _finish(_json_path(_column_render(table, compiled, name), rest), hops, multi)
+        column, readable = guarded_column(table, compiled, name, scope)
+        path = _json_path(column, rest)
+        path.guard = readable
+        return _finish(path, hops, multi)
     if depth >= MAX_NESTED_RELATIONS:
         raise FilterError(f"Relations are nested deeper than {MAX_NESTED_RELATIONS} levels.")
     if field_def is None and "_via_" in name:
@@ -185,7 +196,7 @@ def _walk(
         raise FilterError(f"The relation {name!r} points to a missing collection.")
     if not field_def.is_multiple and rest == ["id"]:
         return _final(compiled, table, name, "", scope, hops, multi)
-    source_column = _column_render(table, compiled, name)
+    source_column, readable = guarded_column(table, compiled, name, scope)
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     target_id = _column_render(aliased, target, "id")
@@ -195,6 +206,7 @@ def _walk(
         else _equals(target_id, source_column)
     )
     hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
+    hop.guard = readable
     return _walk(target, aliased, rest, scope, [*hops, hop], multi or field_def.is_multiple, depth + 1)
 
 
@@ -217,7 +229,8 @@ def _back_relation(
     own_id = _column_render(table, compiled, "id")
     alias = next_alias()
     aliased = target.table.with_alias(alias)
-    back_column = _column_render(aliased, target, field_name)
+    # a related row whose linking field the caller cannot read is not linked (NULL never matches)
+    back_column, _ = guarded_column(aliased, target, field_name, scope)
     condition = json_array_contains(back_column, own_id) if back.is_multiple else _equals(back_column, own_id)
     hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
     return _walk(target, aliased, rest, scope, [*hops, hop], True, depth + 1)
@@ -250,32 +263,27 @@ def _final(
         raise FilterError(f"The :{modifier} modifier is allowed only on @request.body fields.")
     field_def = _field(compiled, name, scope)
     kind = kind_of(field_def)
-    column = _column_render(table, compiled, name)
+    column, readable = guarded_column(table, compiled, name, scope)
+    guards: list[Render] = [readable] if readable is not None else []
     if modifier == "length":
         if field_def.type not in ("select", "relation", "file"):
             raise FilterError(f"The :length modifier needs a select, relation or file field, not {name!r}.")
         length = _array_length(column) if field_def.is_multiple else _single_length(column)
-        return _finish(Col(length, "number"), hops, multi)
-    if modifier == "each":
+        value = Col(length, "number")
+    elif modifier == "each":
         if field_def.type not in ("select", "relation", "file"):
             raise FilterError(f"The :each modifier needs a select, relation or file field, not {name!r}.")
-        return _each_of_column(column, field_def.is_multiple, hops)
-    if kind == "jsonvalue":
+        return _each_of_column(column, field_def.is_multiple, hops, readable)
+    elif kind == "jsonvalue":
         # PocketBase reads a whole JSON field as json_extract(field, '$'): a native value.
-        return _finish(_json_path(column, []), hops, multi)
-    value = Col(column, kind, affinity=affinity_of(kind))
-    if modifier == "lower":
-        value = Col(lambda env: _lower(env, column(env), kind), "text")
-    guards: list[Render] = []
+        value = _json_path(column, [])
+    else:
+        value = Col(column, kind, affinity=affinity_of(kind))
+        if modifier == "lower":
+            value = Col(lambda env: _lower(env, column(env), kind), "text")
     if field_def.name == "email" and compiled.collection.is_auth and scope.client:
         visible = _column_render(table, compiled, "emailVisibility")
         guards.append(lambda env: f"{visible(env)} = {env.lit(True)}")
-    if scope.client and field_def.read_rule and field_def.read_rule.strip():
-        # A field the caller may not read on a row is not filterable on that row either.
-        scope.caller_dependent = True
-        readable = scope.rule_on(compiled, table, field_def.read_rule)
-        if readable is not None:
-            guards.append(readable)
     if guards:
         value.guard = lambda env: " AND ".join(f"({g(env)})" for g in guards)
     return _finish(value, hops, multi)
@@ -288,12 +296,19 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
         scalar = scalar_subquery(hops, Col(value.render, value.kind, value.fallback))
         if value.guard is not None:
             scalar.guard = _exists(hops, value.guard)
+        if any(hop.guard is not None for hop in hops):
+            # a link the caller cannot read: the value is unreadable, the comparison false
+            scalar.guard = links_readable(hops, scalar.guard)
         return scalar
+    # multi-valued: the wrapped source columns already leave unreadable links out of the set
     where = [w for hop in hops for w in hop.where]
     if value.guard is not None:
         where.append(value.guard)
     return Instance(
-        [s for hop in hops for s in hop.sources], where, Col(value.render, value.kind, value.fallback)
+        [s for hop in hops for s in hop.sources],
+        where,
+        Col(value.render, value.kind, value.fallback),
+        hops[0].guard,
     )
 
 
@@ -308,7 +323,9 @@ def _exists(hops: list[Hop], condition: Render) -> Render:
     return render
 
 
-def _each_of_column(column: Render, multiple: bool, hops: list[Hop]) -> Instance:
+def _each_of_column(
+    column: Render, multiple: bool, hops: list[Hop], readable: Render | None = None
+) -> Instance:
     def array(env: Env) -> str:
         sql = column(env)
         if multiple:
@@ -320,7 +337,11 @@ def _each_of_column(column: Render, multiple: bool, hops: list[Hop]) -> Instance
 
     alias = next_alias("je")
     sources = [s for hop in hops for s in hop.sources] + [json_elements_source(array, alias)]
-    return Instance(sources, [w for hop in hops for w in hop.where], element_value(alias))
+    where = [w for hop in hops for w in hop.where]
+    if readable is not None and hops:
+        where.append(readable)  # on a related row: its values are left out of the set
+    guard = hops[0].guard if hops else readable
+    return Instance(sources, where, element_value(alias), guard)
 
 
 def _lower(env: Env, sql: str, kind: str) -> str:
