@@ -4,14 +4,22 @@ Keys name fields (``title``) or modifiers (``views+`` add, ``+tags`` prepend, ``
 Plain values are applied first, then modifiers, each in the order submitted, so ``{"views": 1,
 "views+": 2}`` gives 3. Unknown keys are ignored, as PocketBase does. Casting errors are collected
 per field and raised together as one 400.
+
+Rules read the body (``@request.body``) as PocketBase does *after* modifiers: ``rules_info`` turns
+``{"roles+": "admin"}`` into ``{"roles": <current roles + admin>}`` against the record the write
+starts from, so a modifier key counts as setting the field and ``:changed``, ``:length``, ``:each``
+see the resulting value. The records service calls it for every create and update (API, batch,
+multipart alike), which is the one place the body reaches the rules.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..collections.compiled import CompiledCollection
 from ..collections.fields import InvalidValue
+from ..rules.context import RequestInfo
 
 #: Keys that are part of the auth flows, not fields.
 AUTH_INPUT_KEYS = {"passwordConfirm", "oldPassword"}
@@ -28,6 +36,49 @@ def split_modifier(key: str, compiled: CompiledCollection) -> tuple[str, str] | 
     if key.endswith("-") and key[:-1] in compiled.fields:
         return key[:-1], "-"
     return None
+
+
+def has_modifiers(compiled: CompiledCollection, data: dict[str, Any]) -> bool:
+    """Whether ``data`` holds a modifier key of a field (``views+``, ``+tags``, ``tags-``)."""
+    for key in data:
+        if key.endswith(("+", "-")) or key.startswith("+"):
+            parsed = split_modifier(key, compiled)
+            if parsed is not None and parsed[1] != "=":
+                return True
+    return False
+
+
+def rules_info(
+    compiled: CompiledCollection, current: dict[str, Any], data: dict[str, Any], info: RequestInfo
+) -> RequestInfo:
+    """``info`` with the body rules must see: modifier keys replaced by their field holding the
+    value the write will store (``current`` with the modifiers applied, after any plain value of
+    the same field), as PocketBase's ``@request.body``. Unchanged when there is no modifier."""
+    if not has_modifiers(compiled, data):
+        return info
+    body = dict(data)
+    resolved: dict[str, Any] = {}
+    for key, raw in data.items():
+        parsed = split_modifier(key, compiled)
+        if parsed is None or parsed[1] == "=":
+            continue
+        name, op = parsed
+        field = compiled.fields[name]
+        try:
+            if name in resolved:
+                base = resolved[name]
+            elif name in data:
+                base = field.kind.prepare(field, data[name])
+            else:
+                base = current.get(name, field.kind.zero(field))
+            resolved[name] = field.kind.modify(field, base, op, raw)
+        except InvalidValue:
+            # The write refuses this input (400) anyway; the key stays as sent, as PocketBase keeps
+            # keys it cannot resolve.
+            continue
+        del body[key]
+    body.update(resolved)
+    return replace(info, body=body)
 
 
 def apply_input(
