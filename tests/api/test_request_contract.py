@@ -18,6 +18,10 @@ import pytest
 
 from tests.api.access_world import NOT_FOUND, PASSWORD, World, rules
 from tests.api.test_access_control import batch_failure, records
+from tests.api.test_oauth2 import ALICE, AUTH, REDIRECT, authorize, configure, fake, oidc, provider_info
+from tests.support.scenario import superuser_headers
+
+__all__ = ["fake"]  # the OAuth2 provider fixture, used below
 
 PK_CHANGE = {
     "data": {"id": {"code": "validation_pk_change", "message": "The record primary key cannot be changed."}},
@@ -201,3 +205,13 @@ def test_fields_on_sign_in_answers_pick_from_the_envelope(world):
         "/api/collections/users/auth-refresh", params={"fields": "token"}, headers=world["userA"].headers
     )
     assert list(refresh_token.json()) == ["token"]
+
+
+def test_fields_on_oauth2_sign_in_pick_from_the_envelope(api, fake):
+    configure(api, superuser_headers(api), oidc(fake))
+    info = provider_info(api)
+    code = authorize(fake, info, ALICE)
+    body = {"provider": "oidc", "code": code, "codeVerifier": info["codeVerifier"], "redirectURL": REDIRECT}
+    response = api.post(AUTH, params={"fields": "meta.isNew,record.email"}, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"meta": {"isNew": True}, "record": {"email": "alice@example.com"}}
