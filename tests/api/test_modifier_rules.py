@@ -23,6 +23,9 @@ PROTECT = (
 FIELDS = [
     {"name": "roles", "type": "select", "values": ["user", "admin", "mod"], "maxSelect": 3},
     {"name": "credits", "type": "number"},
+    {"name": "meta", "type": "json"},
+    {"name": "when", "type": "date"},
+    {"name": "flag", "type": "bool"},
 ]
 START = {"roles": ["user"], "credits": 10}
 
@@ -71,9 +74,8 @@ def _world(api: Any, update_rule: str, create_rule: str = "owner = @request.auth
 
 
 def _reset(world: World, row: dict[str, Any]) -> None:
-    response = world.door.patch(
-        records("profiles", row["id"]), headers=world.su, json={"title": "t", **START}
-    )
+    reset = {"title": "t", "meta": None, "when": "", "flag": False, **START}
+    response = world.door.patch(records("profiles", row["id"]), headers=world.su, json=reset)
     assert response.status_code == 200, response.text
 
 
@@ -99,6 +101,46 @@ def test_update_rules_see_the_body_after_modifiers(api, rule):
         for (label, _, result), expected in zip(BODIES, TABLE[rule], strict=True)
     ]
     assert answers == wanted
+
+
+#: rule -> [(body, PocketBase's status)]: plain values reach the rules cast as the field casts them.
+CAST_TABLE: dict[str, list[tuple[dict[str, Any], int]]] = {
+    "owner = @request.auth.id && @request.body.meta.admin != true":
+        [({"meta": {"admin": True}}, 404), ({"meta": '{"admin": true}'}, 404), ({"meta": {"x": 1}}, 200)],
+    "owner = @request.auth.id && @request.body.credits <= 100":
+        [({"credits": "5"}, 200), ({"credits": "500"}, 404), ({"credits": 5}, 200)],
+    "owner = @request.auth.id && @request.body.flag != true":
+        [({"flag": "true"}, 404), ({"flag": 1}, 404), ({"flag": "1"}, 404), ({"flag": True}, 404),
+         ({"flag": False}, 200)],
+    "owner = @request.auth.id && @request.body.when < '2020-01-01'":
+        [({"when": "2019-05-05"}, 200), ({"when": "2030-01-01 10:00:00"}, 404)],
+    "owner = @request.auth.id && @request.body.when = '2019-05-05 00:00:00.000Z'":
+        [({"when": "2019-05-05"}, 200), ({"when": "2019-05-05 00:00:00"}, 200)],
+    "owner = @request.auth.id && @request.body.roles:length < 2":
+        [({"roles": "user"}, 200), ({"roles": ["user", "user"]}, 200), ({"roles": ["user", "mod"]}, 404)],
+    "owner = @request.auth.id && @request.body.title != 'x'":
+        [({"title": " x "}, 200), ({"title": "x"}, 404), ({"title": 5}, 200)],
+}  # fmt: skip
+
+
+def test_update_rules_see_plain_values_cast_like_the_write(api):
+    world, row = _world(api, PROTECT)
+    seen = {}
+    for rule, cases in CAST_TABLE.items():
+        world.set_rules("profiles", updateRule=rule)
+        for body, _ in cases:
+            _reset(world, row)
+            response = world.as_("userA", "PATCH", records("profiles", row["id"]), json=body)
+            seen.setdefault(rule, []).append((body, response.status_code))
+    assert seen == CAST_TABLE
+    # a multipart body sends text: a JSON field's text is its JSON for the rule as for the write
+    world.set_rules("profiles", updateRule="owner = @request.auth.id && @request.body.meta.admin != true")
+    _reset(world, row)
+    multipart = world.as_(
+        "userA", "PATCH", records("profiles", row["id"]), files={"meta": (None, '{"admin": true}')}
+    )
+    assert (multipart.status_code, multipart.json()) == (404, NOT_FOUND)
+    assert world.read("profiles", row["id"])["meta"] is None
 
 
 def test_multipart_modifiers_are_seen_by_the_update_rule(api):

@@ -5,11 +5,12 @@ Plain values are applied first, then modifiers, each in the order submitted, so 
 "views+": 2}`` gives 3. Unknown keys are ignored, as PocketBase does. Casting errors are collected
 per field and raised together as one 400.
 
-Rules read the body (``@request.body``) as PocketBase does *after* modifiers: ``rules_info`` turns
-``{"roles+": "admin"}`` into ``{"roles": <current roles + admin>}`` against the record the write
-starts from, so a modifier key counts as setting the field and ``:changed``, ``:length``, ``:each``
-see the resulting value. The records service calls it for every create and update (API, batch,
-multipart alike), which is the one place the body reaches the rules.
+Rules read the body (``@request.body``) as PocketBase does, cast and *after* modifiers:
+``rules_info`` turns ``{"roles+": "admin"}`` into ``{"roles": <current roles + admin>}`` against
+the record the write starts from, so a modifier key counts as setting the field and ``:changed``,
+``:length``, ``:each`` see the resulting value. The records service calls it for every create and
+update whose rules read the body (API, batch, multipart alike): the one place the body reaches
+the rules.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 from ..collections.compiled import CompiledCollection
 from ..collections.fields import InvalidValue
 from ..rules.context import RequestInfo
+
+#: Field types whose submitted value rules read as sent.
+_AS_SENT = ("password", "autodate")
 
 #: Keys that are part of the auth flows, not fields.
 AUTH_INPUT_KEYS = {"passwordConfirm", "oldPassword"}
@@ -51,33 +55,40 @@ def has_modifiers(compiled: CompiledCollection, data: dict[str, Any]) -> bool:
 def rules_info(
     compiled: CompiledCollection, current: dict[str, Any], data: dict[str, Any], info: RequestInfo
 ) -> RequestInfo:
-    """``info`` with the body rules must see: modifier keys replaced by their field holding the
-    value the write will store (``current`` with the modifiers applied, after any plain value of
-    the same field), as PocketBase's ``@request.body``. Unchanged when there is no modifier."""
-    if not has_modifiers(compiled, data):
-        return info
+    """``info`` with the body as rules must see it (PocketBase's ``@request.body``): every field
+    key holds the value the write will store, cast as the field casts it (``"true"`` is ``true``,
+    a JSON text is its JSON), modifiers applied to ``current`` after any plain value of the same
+    field, and modifier keys replaced by their field. Keys that are not fields, passwords (their
+    plain text never reaches a rule) and values the field refuses (the write fails) stay as sent."""
     body = dict(data)
-    resolved: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    modifiers: list[tuple[str, str, str, Any]] = []
     for key, raw in data.items():
         parsed = split_modifier(key, compiled)
-        if parsed is None or parsed[1] == "=":
+        if parsed is None or compiled.fields[parsed[0]].type in _AS_SENT:
             continue
         name, op = parsed
+        if op != "=":
+            modifiers.append((key, name, op, raw))
+            continue
         field = compiled.fields[name]
         try:
-            if name in resolved:
-                base = resolved[name]
-            elif name in data:
-                base = field.kind.prepare(field, data[name])
-            else:
-                base = current.get(name, field.kind.zero(field))
-            resolved[name] = field.kind.modify(field, base, op, raw)
+            values[name] = field.kind.prepare(field, raw)
         except InvalidValue:
-            # The write refuses this input (400) anyway; the key stays as sent, as PocketBase keeps
-            # keys it cannot resolve.
+            continue
+    for key, name, op, raw in modifiers:
+        field = compiled.fields[name]
+        if name in data and name not in values:
+            continue  # the plain value is refused, and so is the write
+        try:
+            base = values[name] if name in values else current.get(name, field.kind.zero(field))
+            values[name] = field.kind.modify(field, base, op, raw)
+        except InvalidValue:
             continue
         del body[key]
-    body.update(resolved)
+    for name, value in values.items():
+        field = compiled.fields[name]
+        body[name] = field.kind.to_wire(field, value)
     return replace(info, body=body)
 
 

@@ -180,7 +180,8 @@ class RecordService:
         compiled = self._writable(key)
         self.access.ensure_unlocked(compiled, "create", info)
         record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
-        info = rules_info(compiled, record, data, info)
+        if _rules_read_body(compiled, info, "createRule"):
+            info = rules_info(compiled, record, data, info)
         changed, errors = apply_input(compiled, record, data, is_new=True, privileged=info.is_superuser)
         if compiled.collection.is_auth:
             errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
@@ -211,14 +212,18 @@ class RecordService:
         UPDATE statement; modifiers apply to the locked row, so concurrent ``views+`` never lose
         an increment (CON-1) and no write lands on a row the caller lost access to (CON-3)."""
         compiled = self._writable(key)
-        # Modifiers make the body the rule sees depend on the stored row (PocketBase reads the row
-        # first, then checks the rule with the resolved body): compile the rule once that row is
-        # read. Without modifiers the rule goes straight into the locking read.
-        late_rule = not info.is_superuser and has_modifiers(compiled, data)
+        # Rules reading ``@request.body`` see it cast and with modifiers applied to the stored row
+        # (PocketBase reads the row first, then checks the rule with the resolved body): with a
+        # modifier the rule is compiled once that row is read; otherwise it goes straight into
+        # the locking read.
+        reads_body = _rules_read_body(compiled, info, "updateRule", "manageRule")
+        late_rule = reads_body and has_modifiers(compiled, data)
         if late_rule:
             self.access.ensure_unlocked(compiled, "update", info)
             rule = None
         else:
+            if reads_body:
+                info = rules_info(compiled, {}, data, info)
             rule = self.access.rule_query(compiled, "update", info)
         if not _plausible_id(record_id):
             raise NotFound()
@@ -424,6 +429,14 @@ class RecordService:
             f = compiled.fields[name]
             values[compiled.columns[name].name] = f.kind.to_db(f, record[name], dialect)
         return values
+
+
+def _rules_read_body(compiled: CompiledCollection, info: RequestInfo, *names: str) -> bool:
+    """Whether a rule this write checks reads ``@request.body`` (only then is the body resolved;
+    superusers bypass the rules)."""
+    if info.is_superuser:
+        return False
+    return any("@request.body" in (compiled.collection.rule(name) or "").lower() for name in names)
 
 
 def _unchecked(fields: list[Any], errors: dict[str, Any]) -> list[Any]:
