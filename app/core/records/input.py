@@ -52,6 +52,14 @@ def has_modifiers(compiled: CompiledCollection, data: dict[str, Any]) -> bool:
     return False
 
 
+def rules_read_body(compiled: CompiledCollection, info: RequestInfo, *names: str) -> bool:
+    """Whether one of the rules ``names`` a write checks reads ``@request.body`` (only then is
+    the body resolved; superusers bypass the rules)."""
+    if info.is_superuser:
+        return False
+    return any("@request.body" in (compiled.collection.rule(name) or "").lower() for name in names)
+
+
 def rules_info(
     compiled: CompiledCollection, current: dict[str, Any], data: dict[str, Any], info: RequestInfo
 ) -> RequestInfo:

@@ -24,7 +24,7 @@ from ..rules.context import RequestInfo
 from .auth_fields import apply_auth_rules
 from .expand import Item, expand_items, parse_expand, relation_values
 from .guards import drop_guarded, guard_flags
-from .input import apply_input, has_modifiers, rules_info
+from .input import apply_input, has_modifiers, rules_info, rules_read_body
 from .integrity import as_validation_error
 from .listing import ListParams, parse_sort
 from .projection import parse_fields, project
@@ -180,7 +180,7 @@ class RecordService:
         compiled = self._writable(key)
         self.access.ensure_unlocked(compiled, "create", info)
         record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
-        if _rules_read_body(compiled, info, "createRule"):
+        if rules_read_body(compiled, info, "createRule"):
             info = rules_info(compiled, record, data, info)
         changed, errors = apply_input(compiled, record, data, is_new=True, privileged=info.is_superuser)
         if compiled.collection.is_auth:
@@ -216,7 +216,7 @@ class RecordService:
         # (PocketBase reads the row first, then checks the rule with the resolved body): with a
         # modifier the rule is compiled once that row is read; otherwise it goes straight into
         # the locking read.
-        reads_body = _rules_read_body(compiled, info, "updateRule", "manageRule")
+        reads_body = rules_read_body(compiled, info, "updateRule", "manageRule")
         late_rule = reads_body and has_modifiers(compiled, data)
         if late_rule:
             self.access.ensure_unlocked(compiled, "update", info)
@@ -429,14 +429,6 @@ class RecordService:
             f = compiled.fields[name]
             values[compiled.columns[name].name] = f.kind.to_db(f, record[name], dialect)
         return values
-
-
-def _rules_read_body(compiled: CompiledCollection, info: RequestInfo, *names: str) -> bool:
-    """Whether a rule this write checks reads ``@request.body`` (only then is the body resolved;
-    superusers bypass the rules)."""
-    if info.is_superuser:
-        return False
-    return any("@request.body" in (compiled.collection.rule(name) or "").lower() for name in names)
 
 
 def _unchecked(fields: list[Any], errors: dict[str, Any]) -> list[Any]:
