@@ -20,6 +20,7 @@ from ..auth.passwords import dummy_hash, hash_password, needs_rehash, verify_pas
 from ..auth.record_tokens import auth_time, load_record, max_lifetime, new_auth_token
 from ..auth.session import token_from_header
 from ..core.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
+from ..core.records.projection import parse_fields, project
 from ..core.rules.context import AuthState, RequestInfo
 from ..db.sql import where
 from ..runtime import Runtime
@@ -76,13 +77,13 @@ def auth_response(
         ip = real_ip(request, trusted.get("headers") or (), bool(trusted.get("useLeftmostIP")))
         origins.remember(runtime, compiled, record, ip, request.headers.get("user-agent") or "")
     viewer = RequestInfo(auth=AuthState(compiled, record), query=info.query)
-    wire = runtime.records.present_record(
-        compiled, record, viewer, _param(info, "expand"), _param(info, "fields")
-    )
+    wire = runtime.records.present_record(compiled, record, viewer, _param(info, "expand"), "")
     body: dict[str, Any] = {"record": wire, "token": token or new_auth_token(compiled, record)}
     if meta is not None:
         body["meta"] = meta
-    return json_response(body, sort_keys=True)
+    # As in PocketBase, ``fields`` picks from the whole answer: ``token``, ``record.email``, ``meta``.
+    projection = parse_fields(_param(info, "fields"))
+    return json_response(project(body, projection) if projection else body, sort_keys=True)
 
 
 def _param(info: RequestInfo, key: str) -> str:

@@ -24,6 +24,9 @@ from .responses import json_response
 # Exactly the record routes' paths, as PocketBase's router takes them (no trailing slash).
 _RECORDS_URL = re.compile(r"^/api/collections/([^/?#]+)/records(?:/([^/?#]+))?$")
 FAILED = "Batch transaction failed."
+INVALID = "Invalid batch request data."
+UNREADABLE = "Failed to read the submitted batch data."
+BLANK = {"code": "validation_required", "message": "Cannot be blank."}
 
 
 def mount(api: Any, runtime: Runtime) -> None:
@@ -33,24 +36,39 @@ def mount(api: Any, runtime: Runtime) -> None:
         if not config["enabled"]:
             raise Forbidden("Batch requests are not allowed.")
         limit_size = config["maxBodySize"] or runtime.settings.max_body_size
-        body = await read_body(min(limit_size, runtime.settings.max_body_size))
+        try:
+            body = await read_body(min(limit_size, runtime.settings.max_body_size))
+        except BadRequest:
+            raise BadRequest(UNREADABLE) from None
         info = await request_info(runtime, body)
         requests = body.data.get("requests")
-        if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
-            raise BadRequest(
-                FAILED, {"requests": {"code": "validation_required", "message": "Cannot be blank."}}
-            )
+        # PocketBase's two answers: a body that does not decode into a list of objects is unreadable;
+        # a readable one is then validated (blank, too long, items without method or url).
+        if requests is not None and (
+            not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests)
+        ):
+            raise BadRequest(UNREADABLE)
+        if not requests:
+            raise BadRequest(INVALID, {"requests": BLANK})
         limit = config["maxRequests"]
         if len(requests) > limit:
             raise BadRequest(
-                FAILED,
+                INVALID,
                 {
                     "requests": {
                         "code": "validation_length_too_long",
                         "message": f"The length must be no more than {limit}.",
+                        "params": {"max": limit, "min": 0},
                     }
                 },
             )
+        blanks = {
+            str(index): {key: BLANK for key in ("method", "url") if not item.get(key)}
+            for index, item in enumerate(requests)
+        }
+        blanks = {index: problems for index, problems in blanks.items() if problems}
+        if blanks:
+            raise BadRequest(INVALID, {"requests": blanks})
         if body.files:
             raise BadRequest(
                 FAILED,

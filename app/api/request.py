@@ -16,6 +16,7 @@ from ..core.rules.context import AuthState, RequestInfo
 from ..runtime import Runtime
 
 INVALID_BODY = "Failed to load the submitted data due to invalid formatting."
+UNSUPPORTED_CONTENT_TYPE = "Unsupported Content-Type."
 MAX_MULTIPART_FIELDS = 1000
 
 
@@ -61,13 +62,17 @@ async def _read_body(request: Any, max_size: int) -> Body:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_size:
         raise PayloadTooLarge()
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
+    content_type = request.headers.get("content-type") or ""
+    # PocketBase's body binding: case-sensitive prefixes of the Content-Type; an empty body needs
+    # none, any other body (text/plain, no header, ...) is refused rather than guessed as JSON.
+    if content_type.startswith("multipart/form-data"):
         return await _read_multipart(request)
     raw = await request.body
     if len(raw) > max_size:
         raise PayloadTooLarge()
-    if content_type == "application/x-www-form-urlencoded":
+    if not raw:
+        return Body({})
+    if content_type.startswith("application/x-www-form-urlencoded"):
         from urllib.parse import parse_qs
 
         try:
@@ -75,6 +80,8 @@ async def _read_body(request: Any, max_size: int) -> Body:
         except (UnicodeDecodeError, ValueError):
             raise BadRequest(INVALID_BODY) from None
         return Body({k: v[0] if len(v) == 1 else v for k, v in pairs.items()})
+    if not content_type.startswith("application/json"):
+        raise BadRequest(UNSUPPORTED_CONTENT_TYPE)
     if not raw.strip():
         return Body({})
     try:

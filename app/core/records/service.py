@@ -24,7 +24,7 @@ from ..rules.context import RequestInfo
 from .auth_fields import apply_auth_rules
 from .expand import Item, expand_items, parse_expand, relation_values
 from .guards import drop_guarded, guard_flags
-from .input import apply_input
+from .input import apply_input, has_modifiers, rules_info, rules_read_body
 from .integrity import as_validation_error
 from .listing import ListParams, parse_sort
 from .projection import parse_fields, project
@@ -187,6 +187,8 @@ class RecordService:
         compiled = self._writable(key)
         self.access.ensure_unlocked(compiled, "create", info)
         record = {f.name: f.kind.zero(f) for f in compiled.collection.fields}
+        if rules_read_body(compiled, info, "createRule"):
+            info = rules_info(compiled, record, data, info)
         changed, errors = apply_input(compiled, record, data, is_new=True, privileged=info.is_superuser)
         if compiled.collection.is_auth:
             errors.update(apply_auth_rules(compiled, record, None, data, changed, info))
@@ -217,13 +219,30 @@ class RecordService:
         UPDATE statement; modifiers apply to the locked row, so concurrent ``views+`` never lose
         an increment (CON-1) and no write lands on a row the caller lost access to (CON-3)."""
         compiled = self._writable(key)
-        rule = self.access.rule_query(compiled, "update", info)
+        # Rules reading ``@request.body`` see it cast and with modifiers applied to the stored row
+        # (PocketBase reads the row first, then checks the rule with the resolved body): with a
+        # modifier the rule is compiled once that row is read; otherwise it goes straight into
+        # the locking read.
+        reads_body = rules_read_body(compiled, info, "updateRule", "manageRule")
+        late_rule = reads_body and has_modifiers(compiled, data)
+        if late_rule:
+            self.access.ensure_unlocked(compiled, "update", info)
+            rule = None
+        else:
+            if reads_body:
+                info = rules_info(compiled, {}, data, info)
+            rule = self.access.rule_query(compiled, "update", info)
         if not _plausible_id(record_id):
             raise NotFound()
         message = "Failed to update record."
         try:
             with self.db.transaction() as tx:
                 original = self._load_for_write(compiled, record_id, rule)
+                if late_rule:
+                    info = rules_info(compiled, original, data, info)
+                    rule = self.access.rule_query(compiled, "update", info)
+                    if rule is not None and not self._exists(compiled, record_id, rule):
+                        raise NotFound()
                 record = dict(original)
                 changed, errors = apply_input(
                     compiled, record, data, is_new=False, privileged=info.is_superuser
@@ -232,7 +251,7 @@ class RecordService:
                     manager = self.can_manage(compiled, record_id, info)
                     errors.update(apply_auth_rules(compiled, record, original, data, changed, info, manager))
                     self._hash_passwords(compiled, record, errors)
-                if record["id"] != original["id"]:
+                if data.get("id", original["id"]) != original["id"]:
                     errors["id"] = {
                         "code": "validation_pk_change",
                         "message": "The record primary key cannot be changed.",

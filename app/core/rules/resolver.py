@@ -46,6 +46,8 @@ from .readguard import guarded_column, links_readable
 
 MAX_NESTED_RELATIONS = 6
 MODIFIERS = ("isset", "changed", "length", "each", "lower")
+#: What ``@request.auth.<password or tokenKey>`` compares as when the record has one.
+SECRET_MARKER = "[secret]"  # noqa: S105 - a placeholder, not a secret
 PLAIN_AUTH_FIELDS = {"id", "collectionId", "collectionName", "email", "emailVisibility", "verified"}
 
 
@@ -439,6 +441,12 @@ def _resolve_auth(props: list[str], scope: Scope) -> Resolved:
     if field_def is None:
         return Lit(None, "null")
     value = auth.record.get(name)
+    if field_def.type == "password" or name == "tokenKey":
+        # As in PocketBase a stored secret is a non-empty value (``= ''`` is false for a signed-in
+        # record), but its content never goes into a statement: it compares as an opaque marker.
+        if len(props) > 1:
+            return Lit(None, "null")
+        return _literal_field_value(None, SECRET_MARKER if value else "", modifier)
     if len(props) == 1:
         return _literal_field_value(field_def, value, modifier)
     if field_def.type in ("json", "geoPoint"):
