@@ -142,7 +142,8 @@ class RecordService:
             items = [Item(wire, relation_values(view, row)) for wire, row in zip(wires, rows, strict=True)]
             expand_items(self, compiled, items, tree, info)
         if projection:
-            return [project(wire, projection) for wire in wires]
+            # one call over the page: expanded records shared between items are projected once
+            return list(project(wires, projection))
         return wires
 
     def present_record(
