@@ -23,7 +23,7 @@ from tests.support.doors import Door
 SYSTEM = RequestInfo(context="system")
 ENVELOPE_KEYS = {"data", "message", "status"}
 ROWS = 30
-BUDGET = 5.0  # seconds; measured 0.1-1.7 s with JIT off, 12 s to a 500 with it on
+BUDGET = 5.0  # seconds; measured 0.1-2 s with JIT off, 12 s to a 500 with it on
 
 
 class World:
