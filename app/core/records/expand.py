@@ -11,8 +11,9 @@ Bounds (docs/rules.md, "Limits"): each level fetches every id once and parents s
 record's dict, so memory grows with the distinct records fetched, at most ``MAX_EXPAND_RECORDS``
 for one response over all levels and paths. The JSON an expansion adds can still grow
 exponentially with depth (every record of a self-referencing multi-relation repeats its whole
-subtree), so its size is computed from the shared records before anything is serialized and
-capped at ``MAX_EXPAND_BYTES``. Past either bound the request is a 400 in the error envelope;
+subtree), so its size is counted from the shared records (each record's own JSON size times the
+number of times it appears), level by level before the next is fetched and before anything is
+serialized, and capped at ``MAX_EXPAND_BYTES``. Past either bound the request is a 400 in the error envelope;
 PocketBase has no such bound (it serializes whatever the tree becomes).
 """
 
@@ -49,13 +50,17 @@ TOO_LARGE = (
 
 @dataclass
 class Item:
-    """One record being presented: its JSON object, its relation ids by field name, and the JSON
-    size of the record with everything expanded under it (0 for the page's own records, whose
-    size the expand budget does not count)."""
+    """One record being presented: its JSON object, its relation ids by field name, its own JSON
+    size (expanded records only) and how many times it appears in the response."""
 
     wire: dict[str, Any]
     rel: dict[str, list[str]] = field(default_factory=dict)
     size: int = 0
+    count: int = 1
+
+
+# The children each parent gets for one expand key, as (parent, children) pairs.
+Links = list[tuple[Item, list[Item]]]
 
 
 @dataclass
@@ -63,11 +68,23 @@ class Budget:
     """What is left of one response's expand bounds."""
 
     records: int = field(default_factory=lambda: MAX_EXPAND_RECORDS)
+    bytes: int = field(default_factory=lambda: MAX_EXPAND_BYTES)
 
     def take(self, count: int) -> None:
         if count > self.records:
             raise BadRequest(TOO_LARGE, detail=f"expand fetches more than {MAX_EXPAND_RECORDS} records")
         self.records -= count
+
+    def add(self, links: Links) -> None:
+        """Count the records just linked to their parents: each appears once per appearance of
+        each parent that points at it, and is serialized that many times."""
+        for parent, kids in links:
+            for kid in kids:
+                kid.count += parent.count
+        children = {id(kid): kid for _, kids in links for kid in kids}
+        self.bytes -= sum(kid.count * kid.size for kid in children.values())
+        if self.bytes < 0:
+            raise BadRequest(TOO_LARGE, detail=f"expand adds more than {MAX_EXPAND_BYTES} bytes")
 
 
 def parse_expand(raw: str) -> dict[str, Any]:
@@ -96,10 +113,6 @@ def relation_values(view: View, row: tuple[Any, ...]) -> dict[str, list[str]]:
     return out
 
 
-# The children each parent gets for one expand key, as (parent, children) pairs.
-Links = list[tuple[Item, list[Item]]]
-
-
 def expand_items(
     service: RecordService,
     compiled: CompiledCollection,
@@ -109,8 +122,6 @@ def expand_items(
 ) -> None:
     """Expand ``tree`` on the page's ``items`` in place; a 400 when the result would be too large."""
     _expand_level(service, compiled, items, tree, info, 1, Budget())
-    if sum(item.size for item in items) > MAX_EXPAND_BYTES:
-        raise BadRequest(TOO_LARGE, detail=f"expand adds more than {MAX_EXPAND_BYTES} bytes")
 
 
 def _expand_level(
@@ -134,14 +145,11 @@ def _expand_level(
         if found is None:
             continue
         target, children, links = found
+        # Counted level by level, top down, so an oversized expansion stops before the deeper
+        # levels are fetched.
+        budget.add(links)
         if subtree:
-            _expand_level(service, target, children, subtree, info, depth + 1, budget)
-        # Sizes bottom-up over the shared records: a child's size is final once its own level is
-        # done, and a parent that repeats it adds it again, as the serialized JSON will.
-        for parent, kids in links:
-            parent.size += sum(kid.size for kid in kids)
-            if parent.size > MAX_EXPAND_BYTES:
-                raise BadRequest(TOO_LARGE, detail=f"expand adds more than {MAX_EXPAND_BYTES} bytes")
+            _expand_level(service, target, [c for c in children if c.count], subtree, info, depth + 1, budget)
 
 
 def _fetch(
@@ -176,7 +184,7 @@ def _fetch(
             drop_guarded(view, [wire], [row], guards)
         hide_private_fields(target, wire, info)
         size = len(orjson.dumps(wire)) + _RECORD_OVERHEAD
-        items.append(Item(wire, relation_values(view, row), size))
+        items.append(Item(wire, relation_values(view, row), size, count=0))
     return items
 
 
