@@ -72,7 +72,11 @@ def postgres_connector(
     import psycopg2.extras
 
     base = postgres_dsn_parts(url)
-    options = base.pop("options", "")
+    # No JIT: it pays off only for long analytic queries, and compiling the large generated
+    # expressions a guest filter may hold (200 `:each` or relation conditions) took seconds per
+    # statement, up to the statement timeout (docs/rules.md "Limits"). A DSN's options come after,
+    # so they can turn it back on.
+    options = f"-c jit=off {base.pop('options', '')}".strip()
     if statement_timeout_ms:
         options = f"{options} -c statement_timeout={int(statement_timeout_ms)}".strip()
 

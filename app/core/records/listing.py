@@ -1,7 +1,8 @@
 """List parameters (page, perPage, sort, skipTotal, filter, expand, fields) and the list queries.
 
 Parsing follows PocketBase's search provider: malformed numbers and booleans are a 400, ``page``
-below 1 becomes 1, ``perPage`` defaults to 30 and is capped at 1000, at most 8 sort fields.
+below 1 becomes 1, ``perPage`` defaults to 30 and is capped at 1000, at most 8 sort fields of at
+most 255 characters each (without the ``-``/``+`` sign).
 A page costs one SELECT with LIMIT/OFFSET and, unless ``skipTotal``, one ``COUNT(*)``.
 """
 
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
 MAX_SORT_FIELDS = 8
-MAX_SORT_LENGTH = 1000
+MAX_SORT_FIELD_LENGTH = 255
+# room for the 8 longest fields with signs and separators; anything longer is refused unsplit
+MAX_SORT_LENGTH = 4096
 _TRUE = {"1", "t", "true"}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}", re.ASCII)
 MAX_OFFSET = 2**53
@@ -112,6 +115,8 @@ def parse_sort(
     for part in parts:
         descending = part.startswith("-")
         name = part.lstrip("+-").strip()
+        if len(name) > MAX_SORT_FIELD_LENGTH:
+            raise BadRequest(detail=f"A sort field is longer than {MAX_SORT_FIELD_LENGTH} characters.")
         if name == "@random":
             order.append("<random>")
             continue

@@ -81,21 +81,34 @@ def _split(raw: str) -> list[str]:
     return items
 
 
-def project(value: Any, tree: Tree) -> Any:
+def project(value: Any, tree: Tree, memo: dict[tuple[int, int], Any] | None = None) -> Any:
+    """``value`` cut down to ``tree``. Expanded records are shared dicts (one per fetched record,
+    see expand.py); the memo projects each (dict, subtree) pair once and shares the result, so the
+    projection stays as small as its input instead of copying every repetition."""
     if isinstance(value, list):
-        return [project(item, tree) for item in value]
+        if memo is None:
+            memo = {}
+        return [project(item, tree, memo) for item in value]
     if not isinstance(value, dict):
         return value
+    if memo is None:
+        memo = {}
+    # Both objects outlive the call (the caller holds them), so their ids stay unique meanwhile.
+    key = (id(value), id(tree))
+    done = memo.get(key)
+    if done is not None:
+        return done
     out: dict[str, Any] = dict(value) if "*" in tree else {}
-    for key, sub in tree.items():
-        if key == "*" or key not in value:
+    for name, sub in tree.items():
+        if name == "*" or name not in value:
             continue
         if sub is LEAF:
-            out[key] = value[key]
+            out[name] = value[name]
         elif isinstance(sub, Excerpt):
-            out[key] = excerpt(value[key], sub.length, sub.ellipsis)
+            out[name] = excerpt(value[name], sub.length, sub.ellipsis)
         else:
-            out[key] = project(value[key], sub)
+            out[name] = project(value[name], sub, memo)
+    memo[key] = out
     return out
 
 

@@ -147,7 +147,8 @@ class RecordService:
             ]
             expand_items(self, compiled, items, tree, info)
         if projection:
-            return [project(wire, projection) for wire in wires]
+            # one call over the page: expanded records shared between items are projected once
+            return list(project(wires, projection))
         return wires
 
     def present_record(
