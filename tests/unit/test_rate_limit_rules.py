@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.api.client_ip import last_header, normalize, real_ip, remote_ip
+from app.core.rate_limit_syntax import conflicting_rule, label_is_valid
 from app.ratelimit.rules import (
     AUTH_AUDIENCES,
     GUEST_AUDIENCES,
@@ -16,8 +17,6 @@ from app.ratelimit.rules import (
     RuleSet,
     classify,
     client_key,
-    conflicting_rule,
-    label_is_valid,
     limiter_key,
 )
 
