@@ -602,6 +602,25 @@ def test_ses_gives_up_on_a_stalled_endpoint_after_bounded_attempts(monkeypatch: 
     assert elapsed < ses.MAX_ATTEMPTS * 0.5 + 5
 
 
+def test_the_documented_one_liner_reads_a_written_message(tmp_path: Any) -> None:
+    """docs/mail.md tells developers how to read a dev mail as text: run that very command."""
+    import re
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "mail.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("python -c ") and "mails/<file>.eml" in x)
+    path = EmlFileTransport(str(tmp_path / "pb_data")).write(
+        message(html="<p>Your code is <b>493017</b>.</p>", text="")
+    )
+    argv = shlex.split(line.replace("pb_data/mails/<file>.eml", shlex.quote(path)))
+    result = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Your code is \**493017", result.stdout)
+
+
 # -- .eml only -------------------------------------------------------------------------------------
 
 
