@@ -79,7 +79,12 @@ class HealthFastPath:
         guard = self.runtime.rate_limit_guard
         if guard is None:
             return True
-        rules = guard.policy(fresh=False).rules
+        try:
+            rules = guard.policy(fresh=False).rules
+        except Exception:
+            # The settings cannot be read (database down): an error here would escape to Granian
+            # as an empty 500. The API route answers instead, in the error envelope.
+            return False
         return not (rules.enabled and rules.has_path_labels)
 
 

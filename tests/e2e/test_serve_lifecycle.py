@@ -7,15 +7,19 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, free_port, group_members
+from tests.support.server import ServeProcess, free_port, group_members, stop_process_group
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -150,3 +154,46 @@ def test_stopping_the_server_closes_the_runtime(tmp_path: Path, workers: str):
         server.stop()
     assert server.process is not None and server.process.returncode == 0
     assert not (data / "data.db-wal").exists(), sorted(os.listdir(data))
+
+
+@pytest.mark.pg
+def test_health_answers_in_the_envelope_when_the_database_is_down(tmp_path: Path, pg_database: Any):
+    """The database goes away after start, before any request read the settings: the health fast
+    path used to let the error escape to Granian, which answered 500 with an empty body."""
+    pg_database.reset()
+    real = urlsplit(pg_database.url)
+    proxy = TcpProxy((real.hostname or "127.0.0.1", real.port or 5432))
+    credentials = real.netloc.rpartition("@")[0]
+    via_proxy = real._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}").geturl()
+    log = (tmp_path / "serve.log").open("wb")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": via_proxy, "EMMETTBASE_DB_CONNECT_TIMEOUT": "2"}
+    process = subprocess.Popen(
+        [*SERVE, "--http", f"127.0.0.1:{port}", "--dir", str(tmp_path / "d")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.02)
+        proxy.cut()
+        for headers in ({}, {"Authorization": "x"}):
+            response = httpx.get(f"http://127.0.0.1:{port}/api/health", headers=headers, timeout=30)
+            assert response.status_code == 503, response.content
+            assert response.json() == {
+                "data": {},
+                "message": "The service is temporarily unavailable. Please retry.",
+                "status": 503,
+            }
+            assert response.headers["retry-after"]
+    finally:
+        stop_process_group(process)
+        log.close()
+        proxy.close()
