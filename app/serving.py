@@ -157,7 +157,7 @@ def _serve_workers(settings: Settings) -> None:
             # a stop signal in that window was swallowed, the worker served on and the supervisor
             # waited for it. In a worker it ends the worker, which has served nothing yet.
             if os.getpid() != self.pid:
-                os._exit(128 + signal.SIGTERM)
+                os._exit(128 + int(args[0] if args else signal.SIGTERM))
             super().signal_handler_interrupt(*args, **kwargs)
 
     host, port = settings.listen
