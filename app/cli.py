@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import socket
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -49,7 +53,9 @@ def serve(http: str | None, data_dir: str | None, dev: bool | None, workers: int
         except SettingsError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
     settings = _settings_from(http, data_dir, dev, workers)
-    os.makedirs(settings.data_path, exist_ok=True)
+    # Everything that can fail at start is tried before the banner: a failure is one line and a
+    # non-zero exit, not a banner followed by a traceback from inside the server.
+    superuser_exists = _check_can_serve(settings)
     host, port = settings.listen
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
@@ -58,10 +64,67 @@ def serve(http: str | None, data_dir: str | None, dev: bool | None, workers: int
     click.echo(f"├─ REST API:  {base}/api/")
     click.echo(f"├─ Health:    {base}/api/health")
     click.echo(f"└─ Data:      {settings.data_path} ({database})")
+    if not superuser_exists:
+        # No superuser is ever created with a default password (RELIABILITY.md AUTH-10): say how
+        # to make the first one, as a command that works when pasted.
+        command = f"{cli_command()} superuser create EMAIL PASSWORD --dir {shlex.quote(settings.data_path)}"
+        click.echo(f"No superuser yet: create one with `{command}`", err=True)
     if settings.modules:
         _sync_code_collections(settings)
     sys.stdout.flush()
     run(settings)
+
+
+def _check_can_serve(settings: Settings) -> bool:
+    """Refuse to start, with one line, when the data dir, the port or the database is unusable;
+    True when a superuser exists."""
+    from . import build_runtime
+    from .core.superusers import has_superusers
+
+    try:
+        os.makedirs(settings.data_path, exist_ok=True)
+    except OSError as exc:
+        problem = f"cannot use the data directory {settings.data_path}: {exc.strerror}"
+        raise click.ClickException(problem) from None
+    refuse_busy_port(*settings.listen)
+    try:
+        runtime = build_runtime(settings)
+        try:
+            return has_superusers(runtime.records)
+        finally:
+            runtime.close()
+    except Exception as exc:
+        if settings.dev:
+            traceback.print_exc()
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise click.ClickException(f"cannot start: {first_line}") from None
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """Fail when something already listens on ``host:port``. Granian binds with SO_REUSEPORT, so a
+    second server would otherwise share the port and split requests between two databases. The
+    probe binds without it (SO_REUSEADDR only, so a port in TIME_WAIT after a restart is free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def cli_command() -> str:
+    """This command line as a user can paste it into a shell: ``emmettbase`` when that name on
+    PATH is this very script, else the script's absolute path, else ``<python> -m app``."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) == "emmettbase":
+        script = os.path.realpath(argv0 if os.sep in argv0 else (shutil.which(argv0) or argv0))
+        on_path = shutil.which("emmettbase")
+        if on_path and os.path.realpath(on_path) == script:
+            return "emmettbase"
+        return shlex.quote(script)
+    return f"{shlex.quote(sys.executable)} -m app"
 
 
 _DIR_OPTION = click.option("--dir", "data_dir", default=None, help="Data directory [default: ./pb_data].")

@@ -10,7 +10,7 @@ Granian's ``auto`` picks rloop when installed, under which Emmett leaked memory 
 from __future__ import annotations
 
 import os
-import sys
+import signal
 from typing import Any
 
 from .settings import Settings
@@ -20,9 +20,7 @@ def rsgi_factory() -> Any:
     """Granian's target in each worker: the Emmett app built from the environment."""
     from . import create_app
 
-    app = create_app(Settings.from_env())
-    _hint_without_superusers(app.runtime)
-    return HealthFastPath(app)
+    return HealthFastPath(create_app(Settings.from_env()))
 
 
 class HealthFastPath:
@@ -52,9 +50,14 @@ class HealthFastPath:
         self.app.__rsgi_init__(loop)
 
     def __rsgi_del__(self, loop: Any) -> None:
+        # Granian calls this once the worker stopped serving; Emmett has no RSGI shutdown hook of
+        # its own, so the runtime (pending mail, database connections) is closed here.
         handler = getattr(self.app, "__rsgi_del__", None)
-        if handler is not None:
-            handler(loop)
+        try:
+            if handler is not None:
+                handler(loop)
+        finally:
+            self.runtime.close()
 
     def __rsgi__(self, scope: Any, protocol: Any) -> Any:
         if (
@@ -76,22 +79,13 @@ class HealthFastPath:
         guard = self.runtime.rate_limit_guard
         if guard is None:
             return True
-        rules = guard.policy(fresh=False).rules
+        try:
+            rules = guard.policy(fresh=False).rules
+        except Exception:
+            # The settings cannot be read (database down): an error here would escape to Granian
+            # as an empty 500. The API route answers instead, in the error envelope.
+            return False
         return not (rules.enabled and rules.has_path_labels)
-
-
-def _hint_without_superusers(runtime: Any) -> None:
-    """No superuser is ever created with a default password (RELIABILITY.md AUTH-10): say how to
-    make the first one instead."""
-    from .core.superusers import has_superusers
-
-    if not has_superusers(runtime.records):
-        print(
-            "No superuser yet: create one with `emmettbase superuser create EMAIL PASSWORD`"
-            f" --dir {runtime.settings.data_path}",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def export_settings(settings: Settings) -> None:
@@ -147,13 +141,27 @@ def _serve_in_process(settings: Settings) -> None:
     uvloop.run(main())
 
 
+#: Seconds a stopping worker gets to finish its requests before it is killed.
+WORKERS_KILL_TIMEOUT = 10
+
+
 def _serve_workers(settings: Settings) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
+    class Supervisor(Granian):  # type: ignore[misc, valid-type]
+        def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
+            # A forked worker inherits this handler until Granian installs the worker's own,
+            # after the app is built. There it only set a flag on the supervisor's copied state:
+            # a stop signal in that window was swallowed, the worker served on and the supervisor
+            # waited for it. In a worker it ends the worker, which has served nothing yet.
+            if os.getpid() != self.pid:
+                os._exit(128 + int(args[0] if args else signal.SIGTERM))
+            super().signal_handler_interrupt(*args, **kwargs)
+
     host, port = settings.listen
-    server = Granian(
+    server = Supervisor(
         "app.serving:rsgi_factory",
         address=host,
         port=port,
@@ -164,5 +172,8 @@ def _serve_workers(settings: Settings) -> None:
         websockets=True,
         log_level=LogLevels.debug if settings.dev else LogLevels.warning,
         respawn_failed_workers=True,
+        # Stopping waits this long for a worker to finish, then kills it: the supervisor never
+        # outlives a worker that cannot stop.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT,
     )
     server.serve()

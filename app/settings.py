@@ -79,6 +79,9 @@ class Settings:
     #: AWS region for Amazon SES ("" = no SES: SMTP when configured in the app settings, else
     #: .eml files under the data dir).
     ses_region: str = ""
+    #: Serverless only: allow SQLite under the instance's disk and the ``.eml`` mailer, both lost at
+    #: the next cold start. For tests and demos; without it such a configuration refuses to start.
+    serverless_ephemeral: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +108,7 @@ class Settings:
             "modules": tuple(m.strip() for m in (env.get(PREFIX + "MODULES") or "").split(",") if m.strip()),
             "rate_limit_table": (env.get(PREFIX + "RATE_LIMIT_TABLE") or "").strip(),
             "ses_region": (env.get(PREFIX + "SES_REGION") or "").strip(),
+            "serverless_ephemeral": _flag(env, "SERVERLESS_EPHEMERAL", False),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -127,6 +131,23 @@ class Settings:
         for module in self.modules:
             if not all(part.isidentifier() for part in module.split(".")):
                 raise SettingsError(f"{PREFIX}MODULES must list importable module names, got {module!r}")
+        if self.serverless and not self.serverless_ephemeral:
+            self._refuse_ephemeral_state()
+
+    def _refuse_ephemeral_state(self) -> None:
+        """A serverless instance's disk lives until its next cold start: a database or mailbox
+        there would lose every write silently, so such defaults are a start-up error."""
+        if self.dialect != "postgres":
+            raise SettingsError(
+                "serverless needs DATABASE_URL=postgres://... (SQLite on the instance's disk loses "
+                f"every write at the next cold start); set {PREFIX}SERVERLESS_EPHEMERAL=1 to allow it "
+                "for tests"
+            )
+        if not self.ses_region:
+            raise SettingsError(
+                f"serverless needs {PREFIX}SES_REGION (mail written to .eml files on the instance's "
+                f"disk is lost); set {PREFIX}SERVERLESS_EPHEMERAL=1 to allow it for tests"
+            )
 
     @property
     def data_path(self) -> str:

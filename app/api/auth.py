@@ -16,7 +16,6 @@ from emmett import current
 from ..auth import mfa, origins
 from ..auth.forms import Form
 from ..auth.identity import find_by_field, is_email
-from ..auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from ..auth.record_tokens import auth_time, load_record, max_lifetime, new_auth_token
 from ..auth.session import token_from_header
 from ..core.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
@@ -24,6 +23,7 @@ from ..core.records.projection import parse_fields, project
 from ..core.rules.context import AuthState, RequestInfo
 from ..db.sql import where
 from ..runtime import Runtime
+from ..tools.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from .client_ip import real_ip
 from .request import read_body, request_info
 from .responses import json_response

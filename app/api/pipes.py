@@ -74,7 +74,10 @@ class ApiPipe(Pipe):
         self.registry = runtime.registry
         self.rate_limit: RateLimitGuard | None = guard_for(runtime) if runtime.rate_limiter else None
 
-    async def pipe(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
+    # ``pipe_request``, not ``pipe``: Emmett runs a ``pipe`` for websocket routes as well, where
+    # there is no request to answer and no JSON envelope to give; websocket routes under /api
+    # (realtime) bypass this pipe and own their protocol.
+    async def pipe_request(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
         if self.registry is not None:
             self.registry.begin_request()
         try:

@@ -15,10 +15,10 @@ from typing import Any
 from ..core.errors import BadRequest
 from ..core.rules.context import SUPERUSER_SYSTEM
 from ..tools.ids import random_string
+from ..tools.passwords import verify_password
 from . import mails, tokens
 from .forms import Form
 from .identity import find_by_email
-from .passwords import verify_password
 from .record_tokens import find_by_token, new_token
 
 RESEND_INTERVAL = 120

@@ -25,10 +25,10 @@ from ..core.rules.context import SUPERUSER_SYSTEM
 from ..db.sql import where
 from ..tools.datetimes import format_datetime
 from ..tools.ids import random_string, record_id
+from ..tools.passwords import dummy_hash, verify_password
 from . import mails
 from .forms import Form
 from .identity import find_by_email
-from .passwords import dummy_hash, verify_password
 from .record_tokens import load_record
 
 OTPS = "_otps"

@@ -18,12 +18,12 @@ from typing import Any
 import orjson
 
 from ..db.sql import where
-from ..ratelimit.rules import AUDIENCES, conflicting_rule, label_is_valid, parse_network
 from ..tools.datetimes import now
 from .collections.fields.text import EMAIL_RE
 from .collections.registry import Registry
 from .collections.tables import bump_version
 from .errors import BadRequest, field_error
+from .rate_limit_syntax import AUDIENCES, conflicting_rule, label_is_valid, parse_network
 
 SETTINGS_KEY = "settings"
 SECRET_PATHS = (("smtp", "password"),)

@@ -20,6 +20,22 @@ log = logging.getLogger("emmettbase.mail")
 
 #: SES rejects a raw message larger than this (10 MB for API v2).
 MAX_RAW_SIZE = 10 * 1024 * 1024
+#: botocore's defaults wait 60 s to connect and 60 s per read, with retries on top: a stalled SES
+#: endpoint would hold a request (or a Lambda invocation) for minutes. Bounded: a few seconds to
+#: connect, ten to answer, three attempts in all with botocore's standard backoff.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+MAX_ATTEMPTS = 3
+
+
+def client_config() -> Any:
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    )
 
 
 class SesTransport:
@@ -35,7 +51,7 @@ class SesTransport:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("sesv2", region_name=self.region)
+            self._client = boto3.client("sesv2", region_name=self.region, config=client_config())
         return self._client
 
     def send(self, message: Message) -> None:

@@ -22,22 +22,17 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-AUDIENCE_ALL = ""
-AUDIENCE_GUEST = "@guest"
-AUDIENCE_AUTH = "@auth"
-AUDIENCES = (AUDIENCE_ALL, AUDIENCE_GUEST, AUDIENCE_AUTH)
+# The settings syntax (audiences, label grammar, excluded networks) is core's: saving settings
+# validates it there.
+from ..core.rate_limit_syntax import AUDIENCE_ALL, AUDIENCE_AUTH, AUDIENCE_GUEST, AUDIENCES, parse_network
+
 #: The rule audiences a request may match, by whether it carries a valid auth token.
 GUEST_AUDIENCES = (AUDIENCE_ALL, AUDIENCE_GUEST)
 AUTH_AUDIENCES = (AUDIENCE_ALL, AUDIENCE_AUTH)
-
-# The label grammar PocketBase accepts: "METHOD /path", "/path", "name:tag", "*:tag" or a bare tag.
-# ASCII: Go's \w is [0-9A-Za-z_].
-LABEL_RE = re.compile(r"^(?:\w+ /[\w/-]*|/[\w/-]*|\w+:\w+|\*:\w+|\w+)$", re.ASCII)
 
 #: The pattern and tags of each tagged route, by the name the API registers the route under
 #: (PocketBase's tags, route by route). A request's tags come from the route the router matched,
@@ -236,14 +231,6 @@ class RuleSet:
         return any(address in net for net in self._excluded)
 
 
-def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """An ``excludedIPs`` entry as a network (a single address is a /32 or /128); None if invalid."""
-    try:
-        return ipaddress.ip_network(str(text).strip(), strict=False)
-    except ValueError:
-        return None
-
-
 def client_key(ip: str) -> str:
     """The part of the limiter key that names the client. IPv6 clients are counted per /64: a
     single host usually holds a whole /64, so counting per address would let it rotate freely."""
@@ -264,19 +251,3 @@ def limiter_key(scope: str, audience: str, duration: int, client: str) -> str:
         digest = hashlib.sha256(scope.encode()).hexdigest()
         key = f"sha256:{digest}|{audience}|{duration}|{client}"
     return key
-
-
-def label_is_valid(label: Any) -> bool:
-    return isinstance(label, str) and bool(LABEL_RE.match(label))
-
-
-def conflicting_rule(rules: Sequence[Mapping[str, Any]]) -> int | None:
-    """The index of the first rule that repeats (or, in PocketBase's prefix sense, collides with)
-    the label and audience of an earlier rule; None when all are distinct."""
-    seen: list[str] = []
-    for index, rule in enumerate(rules):
-        full = f"{rule.get('label', '')}@@{rule.get('audience') or ''}"
-        if any(full.startswith(key) or key.startswith(full) for key in seen):
-            return index
-        seen.append(full)
-    return None

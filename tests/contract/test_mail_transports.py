@@ -557,6 +557,70 @@ def test_ses_client_is_built_lazily_for_its_region() -> None:
         assert transport.client.meta.region_name == "ap-southeast-2"
 
 
+@pytest.mark.aws
+def test_ses_gives_up_on_a_stalled_endpoint_after_bounded_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SES endpoint that accepts connections and never answers: botocore's defaults would wait
+    60 s per read and retry on top (minutes per message). The transport's client times out and
+    stops after ``MAX_ATTEMPTS`` connections, then reports a ``MailError``."""
+    import time
+
+    from app.mail import ses
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)  # held open, never answered
+
+    threading.Thread(target=accept, daemon=True).start()
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL_SESV2": f"http://127.0.0.1:{listener.getsockname()[1]}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ses, "READ_TIMEOUT", 0.5)  # the real bound is 10 s; same mechanism
+    transport = ses.SesTransport("eu-west-1")
+    assert transport.client.meta.config.connect_timeout == ses.CONNECT_TIMEOUT
+    started = time.monotonic()
+    try:
+        with pytest.raises(MailError, match="SES request failed"):
+            transport.send(message())
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+    assert len(accepted) == ses.MAX_ATTEMPTS
+    assert elapsed < ses.MAX_ATTEMPTS * 0.5 + 5
+
+
+def test_the_documented_one_liner_reads_a_written_message(tmp_path: Any) -> None:
+    """docs/mail.md tells developers how to read a dev mail as text: run that very command."""
+    import re
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "mail.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("python -c ") and "mails/<file>.eml" in x)
+    path = EmlFileTransport(str(tmp_path / "pb_data")).write(
+        message(html="<p>Your code is <b>493017</b>.</p>", text="")
+    )
+    argv = shlex.split(line.replace("pb_data/mails/<file>.eml", shlex.quote(path)))
+    result = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Your code is \**493017", result.stdout)
+
+
 # -- .eml only -------------------------------------------------------------------------------------
 
 

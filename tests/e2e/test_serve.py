@@ -23,7 +23,7 @@ def test_serve_answers_health_and_prints_its_urls(tmp_path):
     assert f"{server.url}/api/" in output
     assert str(tmp_path / "pb_data") in output
     # AUTH-10: no superuser with a default password, a hint to create one instead
-    assert "No superuser yet: create one with `emmettbase superuser create" in output
+    assert "No superuser yet: create one with `" in output and " superuser create EMAIL PASSWORD" in output
     login = {"identity": "admin@example.com", "password": "admin"}
     with ServeProcess(tmp_path / "pb_data") as again:
         refused = httpx.post(again.url + "/api/collections/_superusers/auth-with-password", json=login)

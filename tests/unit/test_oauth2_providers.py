@@ -13,13 +13,18 @@ import jwt
 import pytest
 
 from app.auth.oauth2 import provider_auth_infos
-from app.auth.oauth2.config import merge_oauth2_options, merge_providers, oauth2_errors
 from app.auth.oauth2.providers import (
     PROVIDERS,
     ProviderData,
     UnknownProvider,
     provider_list,
     resolve_provider,
+)
+from app.core.collections.oauth2_options import (
+    PROVIDER_NAMES,
+    merge_oauth2_options,
+    merge_providers,
+    oauth2_errors,
 )
 from app.core.collections.system import users_collection
 
@@ -257,6 +262,16 @@ def test_merge_keeps_write_only_secrets_by_provider_name():
     )
     assert options["enabled"] is True and options["providers"] == stored
     assert options["mappedFields"] == {"id": "", "name": "name", "username": "username"}
+
+
+def test_collection_options_accept_exactly_the_providers_sign_in_implements():
+    """The collection options (core) name the providers; the sign-in side (auth) implements them.
+    A provider added on one side only would be accepted in a collection and then fail at sign-in,
+    or be implemented and refused in every collection."""
+    assert set(PROVIDER_NAMES) == set(PROVIDERS)
+    for name, needs_endpoints in PROVIDER_NAMES.items():
+        assert PROVIDERS[name].id_token_fallback is needs_endpoints
+        assert (PROVIDERS[name].auth_url == "") is needs_endpoints
 
 
 def test_validation_normalizes_and_drops_mappings_to_missing_fields():

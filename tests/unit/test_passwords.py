@@ -11,8 +11,11 @@ import pytest
 from argon2 import extract_parameters
 
 from app import build_runtime
-from app.auth.password_policy import is_common
-from app.auth.passwords import (
+from app.core.errors import BadRequest
+from app.core.rules.context import SUPERUSER_SYSTEM
+from app.settings import Settings
+from app.tools.password_policy import is_common
+from app.tools.passwords import (
     MEMORY_COST_KIB,
     PARALLELISM,
     TIME_COST,
@@ -20,9 +23,6 @@ from app.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from app.core.errors import BadRequest
-from app.core.rules.context import SUPERUSER_SYSTEM
-from app.settings import Settings
 
 
 def test_argon2id_parameters():

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.api.client_ip import last_header, normalize, real_ip, remote_ip
+from app.core.rate_limit_syntax import conflicting_rule, label_is_valid
 from app.ratelimit.rules import (
     AUTH_AUDIENCES,
     GUEST_AUDIENCES,
@@ -18,8 +19,6 @@ from app.ratelimit.rules import (
     RuleSet,
     batch_item_route,
     client_key,
-    conflicting_rule,
-    label_is_valid,
     limiter_key,
     route_of,
 )

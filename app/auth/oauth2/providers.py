@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...core.collections.oauth2_options import PROVIDER_NAMES
 from .user import AuthUser, text, token_expiry, truthy
 
 log = logging.getLogger("emmettbase.oauth2")
@@ -273,7 +274,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
             order=8,
         ),
         # Three generic OpenID Connect slots, as in PocketBase, so a collection can use up to three
-        # identity providers of its own; their endpoints come from the config only.
+        # identity providers of its own; their endpoints come from the config only (the names are
+        # the ones the collection options mark as needing endpoints).
         *(
             ProviderSpec(
                 name=name,
@@ -285,7 +287,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 to_user=oidc_user,
                 id_token_fallback=True,
             )
-            for name in ("oidc", "oidc2", "oidc3")
+            for name, needs_endpoints in PROVIDER_NAMES.items()
+            if needs_endpoints
         ),
     )
 }

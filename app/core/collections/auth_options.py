@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from ...tools.ids import random_string
+from .oauth2_options import merge_oauth2_options
 
 TOKEN_KEYS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
 # Seconds. Email-link tokens live 10 minutes (RELIABILITY.md AUTH-8), shorter than PocketBase's
@@ -107,8 +108,6 @@ def merge_auth_options(
         if key not in AUTH_OPTION_KEYS:
             continue
         if key == "oauth2":  # providers merge by name so write-only client secrets survive
-            from ...auth.oauth2.config import merge_oauth2_options
-
             merged[key] = merge_oauth2_options(merged.get(key), value)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             combined = dict(merged[key])

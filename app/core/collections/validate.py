@@ -16,6 +16,7 @@ from .fields import UnknownFieldType, field_type
 from .indexes import IndexError_, format_index, parse_index
 from .model import COLLECTION_TYPES, RULE_NAMES, Collection, Field
 from .names import namespace_errors
+from .oauth2_options import oauth2_errors
 from .system import AUTH_SYSTEM_FIELDS, INTERNAL_TABLES, RESERVED_FIELD_NAMES, ensure_system_fields
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -137,7 +138,6 @@ def validate_collection(
                 errors["indexes"] = index_errors
 
     if new.is_auth and "type" not in errors:
-        from ...auth.oauth2.config import oauth2_errors
         from .auth_validate import auth_option_errors
 
         for key, problem in auth_option_errors(new).items():

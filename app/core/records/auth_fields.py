@@ -56,12 +56,12 @@ def apply_auth_rules(
         and len(plain) >= _min_length(compiled)
         and _rejects_common(compiled)
     ):
-        from ...auth.password_policy import is_common
+        from ...tools.password_policy import is_common
 
         if is_common(plain):
             errors["password"] = TOO_COMMON
     if not is_new and not manage and (plain or confirm):
-        from ...auth.passwords import verify_password
+        from ...tools.passwords import verify_password  # argon2/bcrypt load on first use
 
         if not old or not verify_password(old, str(original.get("password") or "")):  # type: ignore[union-attr]
             errors["oldPassword"] = field_error(

@@ -274,7 +274,7 @@ class PasswordType(FieldType):
 
     def to_db(self, f: Field, value: Any, dialect: str) -> Any:
         if isinstance(value, PlainPassword):
-            from ....auth.passwords import hash_password
+            from ....tools.passwords import hash_password  # argon2 loads on first use
 
             return hash_password(str(value)) if value else ""
         return value

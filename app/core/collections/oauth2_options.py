@@ -1,4 +1,5 @@
-"""The ``oauth2`` options of an auth collection: merging an update, normalizing, validating.
+"""The ``oauth2`` options of an auth collection: merging an update, normalizing, validating, and
+the names of the providers a collection may configure.
 
 Client secrets are write-only (the collection JSON never shows them), so a client that saves a
 collection it has read cannot send them back: an update matches providers by name and keeps every
@@ -12,8 +13,20 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...core.errors import field_error
-from .providers import PROVIDERS
+from ..errors import field_error
+
+#: Every provider name an auth collection may configure, mapped to whether its endpoints must come
+#: from the config (the three generic OpenID Connect slots have no defaults). The sign-in side
+#: (``app.auth.oauth2.providers``) implements exactly these names; a unit test keeps them in step.
+PROVIDER_NAMES: dict[str, bool] = {
+    "google": False,
+    "microsoft": False,
+    "github": False,
+    "gitlab": False,
+    "oidc": True,
+    "oidc2": True,
+    "oidc3": True,
+}
 
 MAPPED_KEYS = ("id", "name", "username", "avatarURL")
 URL_KEYS = ("authURL", "tokenURL", "userInfoURL")
@@ -128,7 +141,7 @@ def provider_errors(provider: Any) -> Any:
     if "name" not in problems:
         if not name:
             problems["name"] = REQUIRED
-        elif name not in PROVIDERS:
+        elif name not in PROVIDER_NAMES:
             problems["name"] = field_error(
                 "validation_missing_provider", f"Invalid or missing provider with name {name}.", name=name
             )
@@ -139,8 +152,7 @@ def provider_errors(provider: Any) -> Any:
         if key not in problems and provider[key] and not is_url(provider[key]):
             problems[key] = NOT_URL
     # The generic OIDC slots have no default endpoints: without them no sign-in can work.
-    spec = PROVIDERS.get(name) if isinstance(name, str) else None
-    if spec is not None and spec.id_token_fallback:
+    if isinstance(name, str) and PROVIDER_NAMES.get(name):
         for key in ("authURL", "tokenURL"):
             if key not in problems and not provider[key]:
                 problems[key] = REQUIRED
