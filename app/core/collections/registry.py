@@ -164,4 +164,9 @@ class Registry:
             by_key[item.id] = item
             by_key[item.name] = item
             by_key["lower:" + item.name.lower()] = item
+        previous = self._ordered
         self._by_key, self._ordered, self._version = by_key, compiled, version
+        # The old snapshot's tables leave the shared pyDAL object now (requests in flight keep
+        # their own references): without this every schema change leaked a full set of tables.
+        for old in previous:
+            old.release()
