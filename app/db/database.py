@@ -13,6 +13,14 @@ Failure policy (RELIABILITY.md SLS-2):
 
 All statements of one task run synchronously on the event loop's thread; a transaction is bound
 to the current context, and reads inside it reuse its connection so they see its writes.
+
+The schema fence: every write transaction reads the schema version token right after ``BEGIN``
+(``set_fence``; the registry checks it against the snapshot the request compiled its statements
+from), so a stale cache is found before any hook or statement ran and the request can be retried
+without repeating anything. No schema change can land while the transaction runs: SQLite's
+``BEGIN IMMEDIATE`` already excludes other writers, and on PostgreSQL write transactions hold a
+shared advisory lock that a schema change (``transaction(schema_change=True)``) takes exclusively
+before its DDL. On PostgreSQL the lock and the read go in the same round trip as ``BEGIN``.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from emmett import sdict
 from emmett.orm import Database as EmmettDatabase
 
 from ..settings import Settings
+from ..tools import effects
 from .drivers import (
     integrity_errors,
     is_busy,
@@ -40,6 +49,9 @@ from .pool import ConnectionPool, PooledConnection
 from .writelock import WriterLock
 
 log = logging.getLogger("emmettbase.db")
+
+#: The PostgreSQL advisory lock key of the schema fence (any constant shared by all processes).
+SCHEMA_LOCK_KEY = 4_771_556_113_980_442_731
 
 _BUILDER_URIS = {
     "sqlite": "sqlite:memory",
@@ -89,6 +101,16 @@ class Database:
         self._integrity_errors = integrity_errors(dialect)
         #: SQLite only: queues writers of all processes sharing the file (``app.db.writelock``).
         self.writer_lock: WriterLock | None = None
+        #: the schema fence (module docstring): the statement to run after BEGIN, or None to skip
+        self._fence_sql: Callable[[], str | None] | None = None
+        self._fence_check: Callable[[tuple[Any, ...] | None], None] | None = None
+
+    def set_fence(
+        self, sql: Callable[[], str | None], check: Callable[[tuple[Any, ...] | None], None]
+    ) -> None:
+        """Run ``sql()`` right after BEGIN in every write transaction and pass its row to ``check``,
+        which raises (``SchemaMismatch``) to abort the transaction before anything else runs."""
+        self._fence_sql, self._fence_check = sql, check
 
     @classmethod
     def from_settings(
@@ -155,8 +177,11 @@ class Database:
     # -- writes -----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction bound to the current context; nested blocks join the outer one."""
+    def transaction(self, schema_change: bool = False) -> Iterator[Transaction]:
+        """One transaction bound to the current context; nested blocks join the outer one.
+
+        ``schema_change``: the transaction runs DDL; it waits for the write transactions in
+        flight and keeps new ones out until it commits (the schema fence, module docstring)."""
         outer = self._tx.get()
         if outer is not None:
             yield outer
@@ -165,12 +190,18 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            conn = self._begin()
+            fence = None if schema_change or self._fence_sql is None else self._fence_sql()
+            conn, fenced = self._begin(schema_change, fence)
             tx = Transaction(self, conn)
             token = self._tx.set(tx)
             try:
+                if fence is not None and self._fence_check is not None:
+                    if self.dialect == "sqlite":
+                        fenced = self._run(conn, fence).fetchone()
+                    self._fence_check(fenced)
                 yield tx
                 self._run(conn, "COMMIT")
+                effects.note()
             except BaseException:
                 self._rollback(conn)
                 raise
@@ -208,12 +239,19 @@ class Database:
             for statement in statements:
                 tx.execute(statement)
 
-    def _begin(self) -> PooledConnection:
+    def _begin(self, schema_change: bool, fence: str | None) -> tuple[PooledConnection, Any]:
+        """A connection with its transaction open, and (PostgreSQL) the fence's row."""
         begin = "BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN"
+        if self.dialect == "postgres":
+            if schema_change:
+                begin = f"BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"
+            elif fence is not None:
+                begin = f"BEGIN; SELECT pg_advisory_xact_lock_shared({SCHEMA_LOCK_KEY}); {fence}"
         for attempt in (1, 2):
             conn = self.pool.acquire()
             try:
-                self._run(conn, begin)
+                cursor = self._run(conn, begin)
+                row = cursor.fetchone() if fence is not None and self.dialect == "postgres" else None
             except ConnectionLost:
                 self.pool.discard(conn)
                 if attempt == 2:
@@ -221,9 +259,11 @@ class Database:
                 log.warning("database connection lost; reconnecting before a transaction")
                 continue
             except BaseException:
+                if self.dialect == "postgres":  # the fence failed after BEGIN: close that transaction
+                    self._rollback(conn)
                 self.pool.release(conn)
                 raise
-            return conn
+            return conn, row
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _rollback(self, conn: PooledConnection) -> None:

@@ -67,7 +67,7 @@ class CollectionStore:
         ensure_system_fields(collection)
         validate_collection(collection, None, self.registry.collection, self.all())
         self._check_rules(collection, "Failed to create collection.")
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
@@ -82,7 +82,7 @@ class CollectionStore:
         validate_collection(updated, original, self.registry.collection, self.all())
         self._check_rules(updated, "Failed to update collection.")
         updated.updated = now()
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.alter_table(original, updated, self.db.dialect):
                 tx.execute(statement)
             self._write_definition(tx, updated)
@@ -106,7 +106,7 @@ class CollectionStore:
                 {"collection": _error(f"The collection is referenced by: {', '.join(dependants)}.")},
             )
         table = self.registry.internal.collections
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.drop_indexes(collection) + ddl.drop_table(collection):
                 tx.execute(statement)
             tx.execute(where(table, table.id == collection.id)._delete())
@@ -118,7 +118,7 @@ class CollectionStore:
         if self.before_truncate is not None:
             self.before_truncate(collection)
             return
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.truncate_table(collection):
                 tx.execute(statement)
 
@@ -162,7 +162,7 @@ class CollectionStore:
                 raise BadRequest(
                     "Failed to import collections.", {"collections": {str(position): exc.data}}
                 ) from None
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for original, new in planned:
                 if original is None:
                     insert_collection(tx, self.db.dialect, self.registry.internal, new)
