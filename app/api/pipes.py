@@ -41,7 +41,7 @@ def to_api_error(exc: BaseException, dev: bool) -> ApiError:
             exc.message = f"{exc.message} ({exc.detail})"
         return exc
     if isinstance(exc, DatabaseUnavailable):
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable: %s%s", exc, f" ({exc.__cause__})" if exc.__cause__ else "")
         return ServiceUnavailable(retry_after=exc.retry_after)
     if isinstance(exc, SchemaMismatch):
         # The schema kept changing under the request (or changed after it took effect): nothing

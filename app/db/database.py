@@ -41,11 +41,13 @@ from .drivers import (
     is_busy,
     is_connection_lost,
     is_schema_mismatch,
+    is_storage_fault,
     postgres_connector,
     sqlite_connector,
 )
 from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 from .pool import ConnectionPool, PooledConnection
+from .storage import StorageGuard
 from .writelock import WriterLock
 
 log = logging.getLogger("emmettbase.db")
@@ -101,6 +103,8 @@ class Database:
         self._integrity_errors = integrity_errors(dialect)
         #: SQLite only: queues writers of all processes sharing the file (``app.db.writelock``).
         self.writer_lock: WriterLock | None = None
+        #: SQLite only: refuses to touch a read-only WAL index or a deleted file (``app.db.storage``)
+        self.storage_guard: StorageGuard | None = None
         #: the schema fence (module docstring): the statement to run after BEGIN, or None to skip
         self._fence_sql: Callable[[], str | None] | None = None
         self._fence_check: Callable[[tuple[Any, ...] | None], None] | None = None
@@ -132,7 +136,10 @@ class Database:
         pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
         database = cls(dialect, pool, make_sql_builder(emmett_app, dialect))
         if dialect == "sqlite" and settings.sqlite_path not in ("", ":memory:"):
-            database.writer_lock = WriterLock(settings.sqlite_path + "-writer.lock")
+            database.writer_lock = WriterLock(
+                settings.sqlite_path + "-writer.lock", settings.sqlite_busy_timeout_ms / 1000
+            )
+            database.storage_guard = StorageGuard(settings.sqlite_path)
         return database
 
     # -- reads ------------------------------------------------------------------------------
@@ -156,6 +163,8 @@ class Database:
         if tx is not None:
             cursor = self._run(tx.conn, sql, params)
             return cursor.fetchone() if one else cursor.fetchall()
+        if self.storage_guard is not None:
+            self.storage_guard.check(write=False)
         for attempt in (1, 2):
             conn = self.pool.acquire()
             try:
@@ -186,6 +195,8 @@ class Database:
         if outer is not None:
             yield outer
             return
+        if self.storage_guard is not None:
+            self.storage_guard.check(write=True)
         lock = self.writer_lock
         if lock is not None:
             lock.acquire()
@@ -292,6 +303,12 @@ class Database:
                 raise ConnectionLost("The database connection was lost.") from exc
             if is_busy(self.dialect, exc):
                 raise DatabaseUnavailable("The database is busy.") from exc
+            if is_storage_fault(self.dialect, exc):
+                # A connection opened on read-only storage stays read-only: replace it, so the
+                # app recovers by itself once the storage is writable again.
+                conn.broken = True
+                self.pool.close_all()  # the idle ones were opened on the same storage
+                raise DatabaseUnavailable("The database storage is not writable.", retry_after=5) from exc
             if is_schema_mismatch(self.dialect, exc):
                 raise SchemaMismatch(str(exc)) from exc
             raise

@@ -1,0 +1,50 @@
+"""SQLite storage checks: the database file is still the one we opened, and its WAL index is writable.
+
+Two faults of the data directory are invisible to SQLite until it is too late:
+
+- The WAL index (``data.db-shm``) is memory-mapped. When the file turns read-only under a running
+  server (a read-only remount, ``chattr +i``), the next write into the mapping is a SIGBUS that
+  kills the whole process. Checking ``access(W_OK)`` on it before a connection is used turns that
+  into a 503 for the request; once the fault clears, requests go through again. (A fault landing
+  between the check and the statement can still hit; the check narrows that to microseconds.)
+- When the data directory is deleted (or the file replaced) under a running server, SQLite keeps
+  writing into the unlinked file and every write answered 200 is lost at the next restart. The
+  file's device and inode are remembered on first sight; when the path no longer leads to them,
+  writes are refused with a 503 (reads still see the open file).
+
+Each check is one or two system calls (``stat`` and ``access``), about a microsecond each.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import DatabaseUnavailable
+
+READ_ONLY = "The database storage is not writable."
+REMOVED = "The database file was removed or replaced under the running server; restart it."
+
+
+class StorageGuard:
+    def __init__(self, path: str):
+        self.path = path
+        self.shm = path + "-shm"
+        self._identity: tuple[int, int] | None = None
+
+    def check(self, write: bool) -> None:
+        """Raise ``DatabaseUnavailable`` when using a connection now would crash or lose data."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            if self._identity is not None and write:
+                raise DatabaseUnavailable(REMOVED, retry_after=30) from None
+            return  # not created yet (first start), or removed: reads still see the open file
+        identity = (st.st_dev, st.st_ino)
+        if self._identity is None:
+            self._identity = identity
+        elif identity != self._identity:
+            if write:
+                raise DatabaseUnavailable(REMOVED, retry_after=30)
+            return
+        if not os.access(self.shm, os.W_OK) and os.path.exists(self.shm):
+            raise DatabaseUnavailable(READ_ONLY, retry_after=5)
