@@ -101,7 +101,7 @@ class ApiPipe(Pipe):
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             done = effects.track()
             try:
-                return await next_pipe(**kwargs)  # type: ignore[no-any-return]
+                return await next_pipe(**kwargs)
             except SchemaMismatch:
                 if registry is None:
                     raise
