@@ -51,6 +51,8 @@ class WriterLock:
             return
         try:
             if self._fd is None:
+                # the data folder may not exist yet when the very first statement is a write
+                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._lock_until(self._fd, deadline)
         except BaseException:
