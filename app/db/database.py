@@ -47,7 +47,7 @@ from .drivers import (
 )
 from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 from .pool import ConnectionPool, PooledConnection
-from .storage import StorageGuard
+from .storage import StorageGuard, checked_connector
 from .writelock import WriterLock
 
 log = logging.getLogger("emmettbase.db")
@@ -140,6 +140,7 @@ class Database:
                 settings.sqlite_path + "-writer.lock", settings.sqlite_busy_timeout_ms / 1000
             )
             database.storage_guard = StorageGuard(settings.sqlite_path)
+            pool.wrap_connect(lambda connect: checked_connector(connect, settings.sqlite_path))
         return database
 
     # -- reads ------------------------------------------------------------------------------

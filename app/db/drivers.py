@@ -26,31 +26,17 @@ def sqlite_connector(path: str, busy_timeout_ms: int) -> Callable[[], RawConnect
 
     def connect() -> RawConnection:
         folder = os.path.dirname(path)
-        try:
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            _refuse_read_only(path)
-            conn = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except (sqlite3.OperationalError, OSError) as exc:
-            raise DatabaseUnavailable(
-                f"Cannot open the SQLite database {path}: {exc}", retry_after=5
-            ) from exc
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     return connect
-
-
-def _refuse_read_only(path: str) -> None:
-    """SQLite silently opens a file it cannot write read-only (``chattr +i``, a read-only mount),
-    and such a connection stays read-only in the pool after the storage is fixed, failing every
-    write. Refuse to open it instead: the request gets a 503 and the next one connects afresh."""
-    if not os.access(path, os.W_OK) and os.path.exists(path):
-        raise DatabaseUnavailable(f"The SQLite database {path} is not writable.", retry_after=5)
 
 
 def postgres_dsn_parts(url: str) -> dict[str, Any]:
