@@ -305,10 +305,11 @@ class Database:
             if is_busy(self.dialect, exc):
                 raise DatabaseUnavailable("The database is busy.") from exc
             if is_storage_fault(self.dialect, exc):
-                # A connection opened on read-only storage stays read-only: replace it, so the
-                # app recovers by itself once the storage is writable again.
+                # The storage failed under the statement (turned read-only, full, I/O errors):
+                # replace this connection and the idle ones, so nothing opened in a degraded state
+                # outlives the fault and the app recovers by itself once the storage does.
                 conn.broken = True
-                self.pool.close_all()  # the idle ones were opened on the same storage
+                self.pool.close_all()
                 raise DatabaseUnavailable("The database storage is not writable.", retry_after=5) from exc
             if is_schema_mismatch(self.dialect, exc):
                 raise SchemaMismatch(str(exc)) from exc
