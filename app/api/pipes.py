@@ -7,7 +7,9 @@ itself and no stack trace, SQL or secret reaches a client outside ``--dev`` (REL
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from typing import Any
 
 from emmett import current
@@ -25,7 +27,10 @@ log = logging.getLogger("emmettbase.api")
 
 #: Attempts of a request that meets a stale schema (other processes renaming fields in a loop):
 #: each one reloads the schema first. When they run out the client gets a 503 to retry later.
-SCHEMA_ATTEMPTS = 4
+SCHEMA_ATTEMPTS = 5
+#: Upper bound of the random pause before retry n (times n), in seconds: a writer that queued
+#: behind a schema change on the writer lock would otherwise meet the next change in lockstep.
+SCHEMA_RETRY_JITTER = 0.01
 
 _EMMETT_STATUS_MESSAGES = {
     400: "Failed to load the submitted data due to invalid formatting.",
@@ -109,4 +114,5 @@ class ApiPipe(Pipe):
                 if done[0] or attempt == SCHEMA_ATTEMPTS:
                     raise  # answered 503 by to_api_error: retrying here could repeat an effect
                 registry.begin_request()
+                await asyncio.sleep(random.uniform(0, SCHEMA_RETRY_JITTER * attempt))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
