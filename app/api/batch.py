@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core.errors import ApiError, BadRequest, Forbidden
 from ..core.rules.context import RequestInfo
+from ..db.errors import DatabaseUnavailable, SchemaMismatch
 from ..runtime import Runtime
 from .pipes import to_api_error
 from .ratelimit import check_batch_item
@@ -84,6 +85,10 @@ def mount(api: Any, runtime: Runtime) -> None:
             for index, item in enumerate(requests):
                 try:
                     results.append(_run_item(runtime, item, info))
+                except (DatabaseUnavailable, SchemaMismatch):
+                    # Not this item's fault (connection lost, schema changed): the whole batch is
+                    # rolled back and the client may send it again (503 with Retry-After).
+                    raise
                 except Exception as exc:
                     error = to_api_error(exc, runtime.settings.dev)
                     raise BadRequest(

@@ -7,7 +7,9 @@ itself and no stack trace, SQL or secret reaches a client outside ``--dev`` (REL
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from typing import Any
 
 from emmett import current
@@ -23,11 +25,19 @@ from ..core.errors import (
     ServiceUnavailable,
 )
 from ..db.errors import DatabaseUnavailable, SchemaMismatch
+from ..tools import effects
 from .cors import Cors
 from .ratelimit import RateLimitGuard, guard_for
 from .responses import error_response
 
 log = logging.getLogger("emmettbase.api")
+
+#: Attempts of a request that meets a stale schema (other processes renaming fields in a loop):
+#: each one reloads the schema first. When they run out the client gets a 503 to retry later.
+SCHEMA_ATTEMPTS = 5
+#: Upper bound of the random pause before retry n (times n), in seconds: a writer that queued
+#: behind a schema change on the writer lock would otherwise meet the next change in lockstep.
+SCHEMA_RETRY_JITTER = 0.01
 
 _EMMETT_STATUS_MESSAGES = {
     400: "Failed to load the submitted data due to invalid formatting.",
@@ -43,8 +53,13 @@ def to_api_error(exc: BaseException, dev: bool) -> ApiError:
             exc.message = f"{exc.message} ({exc.detail})"
         return exc
     if isinstance(exc, DatabaseUnavailable):
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable: %s%s", exc, f" ({exc.__cause__})" if exc.__cause__ else "")
         return ServiceUnavailable(retry_after=exc.retry_after)
+    if isinstance(exc, SchemaMismatch):
+        # The schema kept changing under the request (or changed after it took effect): nothing
+        # is wrong with the request itself, so it is a retry-later, never a 500.
+        log.warning("schema changed under a request: %s", exc)
+        return ServiceUnavailable(retry_after=1)
     if isinstance(exc, HTTPResponse):
         # Emmett raises bare HTTP responses for framing problems (bad multipart, oversized body).
         status = exc.status_code if exc.status_code >= 400 else 400
@@ -92,15 +107,28 @@ class ApiPipe(Pipe):
                 # no work, and a retried one is counted once. Its labels come from the route
                 # matched and its arguments, so a path reaches a handler only counted as its route.
                 guard.check(request.name, kwargs)
-            try:
-                response = await next_pipe(**kwargs)
-            except SchemaMismatch:
-                # Another process changed the schema since our cache was checked: reload, retry once.
-                if self.registry is None:
-                    raise
-                self.registry.invalidate()
-                response = await next_pipe(**kwargs)
+            response = await self._run(next_pipe, kwargs)
         except Exception as exc:
             response = error_response(to_api_error(exc, self.dev))
         self.cors.apply(current.request.headers.get("origin"), response._headers)
         return response
+
+    async def _run(self, next_pipe: Any, kwargs: dict[str, Any]) -> HTTPResponse:
+        """The handler, run again after a schema reload when it met a stale schema (another
+        process changed it since our cache was checked) and nothing has taken effect yet: write
+        transactions find a stale schema right after BEGIN (the schema fence), before any hook
+        ran, so a retry never repeats a hook, a mail or a commit. Rate limits were counted before."""
+        registry = self.registry
+        for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+            done = effects.track()
+            try:
+                return await next_pipe(**kwargs)
+            except SchemaMismatch:
+                if registry is None:
+                    raise
+                registry.invalidate()
+                if done[0] or attempt == SCHEMA_ATTEMPTS:
+                    raise  # answered 503 by to_api_error: retrying here could repeat an effect
+                registry.begin_request()
+                await asyncio.sleep(random.uniform(0, SCHEMA_RETRY_JITTER * attempt))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -13,6 +13,14 @@ Failure policy (RELIABILITY.md SLS-2):
 
 All statements of one task run synchronously on the event loop's thread; a transaction is bound
 to the current context, and reads inside it reuse its connection so they see its writes.
+
+The schema fence: every write transaction reads the schema version token right after ``BEGIN``
+(``set_fence``; the registry checks it against the snapshot the request compiled its statements
+from), so a stale cache is found before any hook or statement ran and the request can be retried
+without repeating anything. No schema change can land while the transaction runs: SQLite's
+``BEGIN IMMEDIATE`` already excludes other writers, and on PostgreSQL write transactions hold a
+shared advisory lock that a schema change (``transaction(schema_change=True)``) takes exclusively
+before its DDL. On PostgreSQL the lock and the read go in the same round trip as ``BEGIN``.
 """
 
 from __future__ import annotations
@@ -27,19 +35,25 @@ from emmett import sdict
 from emmett.orm import Database as EmmettDatabase
 
 from ..settings import Settings
+from ..tools import effects
 from .drivers import (
     integrity_errors,
     is_busy,
     is_connection_lost,
     is_schema_mismatch,
+    is_storage_fault,
     postgres_connector,
     sqlite_connector,
 )
 from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
 from .pool import ConnectionPool, PooledConnection
+from .storage import StorageGuard, checked_connector
 from .writelock import WriterLock
 
 log = logging.getLogger("emmettbase.db")
+
+#: The PostgreSQL advisory lock key of the schema fence (any constant shared by all processes).
+SCHEMA_LOCK_KEY = 4_771_556_113_980_442_731
 
 _BUILDER_URIS = {
     "sqlite": "sqlite:memory",
@@ -89,6 +103,18 @@ class Database:
         self._integrity_errors = integrity_errors(dialect)
         #: SQLite only: queues writers of all processes sharing the file (``app.db.writelock``).
         self.writer_lock: WriterLock | None = None
+        #: SQLite only: refuses to touch a read-only WAL index or a deleted file (``app.db.storage``)
+        self.storage_guard: StorageGuard | None = None
+        #: the schema fence (module docstring): the statement to run after BEGIN, or None to skip
+        self._fence_sql: Callable[[], str | None] | None = None
+        self._fence_check: Callable[[tuple[Any, ...] | None], None] | None = None
+
+    def set_fence(
+        self, sql: Callable[[], str | None], check: Callable[[tuple[Any, ...] | None], None]
+    ) -> None:
+        """Run ``sql()`` right after BEGIN in every write transaction and pass its row to ``check``,
+        which raises (``SchemaMismatch``) to abort the transaction before anything else runs."""
+        self._fence_sql, self._fence_check = sql, check
 
     @classmethod
     def from_settings(
@@ -110,7 +136,11 @@ class Database:
         pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
         database = cls(dialect, pool, make_sql_builder(emmett_app, dialect))
         if dialect == "sqlite" and settings.sqlite_path not in ("", ":memory:"):
-            database.writer_lock = WriterLock(settings.sqlite_path + "-writer.lock")
+            database.writer_lock = WriterLock(
+                settings.sqlite_path + "-writer.lock", settings.sqlite_busy_timeout_ms / 1000
+            )
+            database.storage_guard = StorageGuard(settings.sqlite_path)
+            pool.wrap_connect(lambda connect: checked_connector(connect, settings.sqlite_path))
         return database
 
     # -- reads ------------------------------------------------------------------------------
@@ -134,6 +164,8 @@ class Database:
         if tx is not None:
             cursor = self._run(tx.conn, sql, params)
             return cursor.fetchone() if one else cursor.fetchall()
+        if self.storage_guard is not None:
+            self.storage_guard.check(write=False)
         for attempt in (1, 2):
             conn = self.pool.acquire()
             try:
@@ -155,22 +187,33 @@ class Database:
     # -- writes -----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction bound to the current context; nested blocks join the outer one."""
+    def transaction(self, schema_change: bool = False) -> Iterator[Transaction]:
+        """One transaction bound to the current context; nested blocks join the outer one.
+
+        ``schema_change``: the transaction runs DDL; it waits for the write transactions in
+        flight and keeps new ones out until it commits (the schema fence, module docstring)."""
         outer = self._tx.get()
         if outer is not None:
             yield outer
             return
+        if self.storage_guard is not None:
+            self.storage_guard.check(write=True)
         lock = self.writer_lock
         if lock is not None:
             lock.acquire()
         try:
-            conn = self._begin()
+            fence = None if schema_change or self._fence_sql is None else self._fence_sql()
+            conn, fenced = self._begin(schema_change, fence)
             tx = Transaction(self, conn)
             token = self._tx.set(tx)
             try:
+                if fence is not None and self._fence_check is not None:
+                    if self.dialect == "sqlite":
+                        fenced = self._run(conn, fence).fetchone()
+                    self._fence_check(fenced)
                 yield tx
                 self._run(conn, "COMMIT")
+                effects.note()
             except BaseException:
                 self._rollback(conn)
                 raise
@@ -208,12 +251,19 @@ class Database:
             for statement in statements:
                 tx.execute(statement)
 
-    def _begin(self) -> PooledConnection:
+    def _begin(self, schema_change: bool, fence: str | None) -> tuple[PooledConnection, Any]:
+        """A connection with its transaction open, and (PostgreSQL) the fence's row."""
         begin = "BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN"
+        if self.dialect == "postgres":
+            if schema_change:
+                begin = f"BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"
+            elif fence is not None:
+                begin = f"BEGIN; SELECT pg_advisory_xact_lock_shared({SCHEMA_LOCK_KEY}); {fence}"
         for attempt in (1, 2):
             conn = self.pool.acquire()
             try:
-                self._run(conn, begin)
+                cursor = self._run(conn, begin)
+                row = cursor.fetchone() if fence is not None and self.dialect == "postgres" else None
             except ConnectionLost:
                 self.pool.discard(conn)
                 if attempt == 2:
@@ -221,9 +271,11 @@ class Database:
                 log.warning("database connection lost; reconnecting before a transaction")
                 continue
             except BaseException:
+                if self.dialect == "postgres":  # the fence failed after BEGIN: close that transaction
+                    self._rollback(conn)
                 self.pool.release(conn)
                 raise
-            return conn
+            return conn, row
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _rollback(self, conn: PooledConnection) -> None:
@@ -252,6 +304,13 @@ class Database:
                 raise ConnectionLost("The database connection was lost.") from exc
             if is_busy(self.dialect, exc):
                 raise DatabaseUnavailable("The database is busy.") from exc
+            if is_storage_fault(self.dialect, exc):
+                # The storage failed under the statement (turned read-only, full, I/O errors):
+                # replace this connection and the idle ones, so nothing opened in a degraded state
+                # outlives the fault and the app recovers by itself once the storage does.
+                conn.broken = True
+                self.pool.close_all()
+                raise DatabaseUnavailable("The database storage is not writable.", retry_after=5) from exc
             if is_schema_mismatch(self.dialect, exc):
                 raise SchemaMismatch(str(exc)) from exc
             raise

@@ -131,6 +131,23 @@ def is_busy(dialect: str, exc: BaseException) -> bool:
     return isinstance(exc, psycopg2.errors.LockNotAvailable | psycopg2.errors.SerializationFailure)
 
 
+#: SQLite's messages when the file system refuses (read-only, full, gone, I/O errors).
+_SQLITE_STORAGE = (
+    "readonly database",
+    "disk I/O error",
+    "database or disk is full",
+    "unable to open database file",
+)
+
+
+def is_storage_fault(dialect: str, exc: BaseException) -> bool:
+    """True when SQLite's storage failed under a statement (not the statement's fault)."""
+    if dialect != "sqlite" or not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc)
+    return any(m in text for m in _SQLITE_STORAGE)
+
+
 def integrity_errors(dialect: str) -> tuple[type[BaseException], ...]:
     if dialect == "sqlite":
         return (sqlite3.IntegrityError,)
@@ -139,13 +156,18 @@ def integrity_errors(dialect: str) -> tuple[type[BaseException], ...]:
     return (psycopg2.IntegrityError,)
 
 
+#: SQLite's messages for a table or column that is not (or no longer) there: ``no such table: x``,
+#: ``no such column: y`` (reads, updates) and ``table x has no column named y`` (inserts).
+_SQLITE_MISSING = ("no such table", "no such column", "has no column named")
+
+
 def is_schema_mismatch(dialect: str, exc: BaseException) -> bool:
-    """True when a statement failed on an unknown table or column."""
+    """True when a statement failed on an unknown table or column (a stale schema cache)."""
     if dialect == "sqlite":
         text = str(exc)
-        return isinstance(exc, sqlite3.OperationalError) and (
-            "no such table" in text or "no such column" in text
-        )
+        return isinstance(exc, sqlite3.OperationalError) and any(m in text for m in _SQLITE_MISSING)
     import psycopg2.errors
 
+    # 42P01 undefined_table (``relation "x" does not exist``) and 42703 undefined_column
+    # (``column "y" of relation "x" does not exist``, ``column x.y does not exist``).
     return isinstance(exc, psycopg2.errors.UndefinedTable | psycopg2.errors.UndefinedColumn)

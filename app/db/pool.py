@@ -37,6 +37,12 @@ class ConnectionPool:
         self._open = 0
         self._lock = threading.Lock()
 
+    def wrap_connect(
+        self, wrap: Callable[[Callable[[], RawConnection]], Callable[[], RawConnection]]
+    ) -> None:
+        """Wrap the connection factory (``app.db.storage.checked_connector`` on SQLite)."""
+        self._connect = wrap(self._connect)
+
     @property
     def open_count(self) -> int:
         return self._open

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from ..tools import effects
 from . import Message
 
 log = logging.getLogger("emmettbase.mail")
@@ -34,6 +35,7 @@ class BackgroundMail:
         # Settings are read here, on the caller's thread: database statements stay on the event
         # loop's thread (docs/decisions.md); only the transport's network I/O moves to the pool.
         transport = self.mailer.prepare(message)
+        effects.note()  # a request that queued mail is never retried (app.api.pipes)
         if self.inline:
             self._send(transport, message, on_failure)
             return

@@ -6,6 +6,7 @@ requests go over HTTP from threads to a server started with ``--workers 4``.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -80,3 +81,27 @@ def test_concurrent_signups_with_one_email(server):
     for response in responses:
         if response.status_code == 400:
             assert response.json()["data"]["email"]["code"] == "validation_not_unique"
+
+
+@pytest.mark.timeout(300)
+def test_a_thousand_concurrent_count_increments_lose_none(server):
+    """A plain PATCH is last-writer-wins; ``field+`` is the atomic way (docs/decisions.md)."""
+    url, su = server
+    collection = {"name": "tally", "viewRule": "", "createRule": "", "updateRule": "",
+                  "fields": [{"name": "count", "type": "number"}]}  # fmt: skip
+    assert httpx.post(url + "/api/collections", headers=su, json=collection).status_code == 200
+    record = httpx.post(url + "/api/collections/tally/records", json={"count": 0}).json()
+    target = f"{url}/api/collections/tally/records/{record['id']}"
+    increments = 1_000
+
+    def bump(chunk: range) -> list[int]:
+        with httpx.Client(timeout=30) as client:
+            return [client.patch(target, json={"count+": 1}).status_code for _ in chunk]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = [s for part in pool.map(bump, [range(i, increments, 16) for i in range(16)]) for s in part]
+    elapsed = time.monotonic() - started
+    assert statuses == [200] * increments
+    assert httpx.get(target).json()["count"] == increments, "no increment was lost"
+    assert elapsed < 120, f"1,000 increments took {elapsed:.0f}s"

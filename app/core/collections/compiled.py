@@ -3,6 +3,12 @@
 Compiling happens once per schema version, not per request. The pyDAL table maps every field to a
 pyDAL name (``f0``, ``f1``...) whose ``rname`` is the quoted real column, so collection and field
 names that clash with SQL or pyDAL reserved words (``select``, ``update``, ``_superusers``) work.
+
+Each compile defines a table under a new pyDAL name, so a request still holding the previous
+snapshot keeps a complete, unchanged table object. The registry calls ``release`` on the previous
+snapshot once it has swapped in the new one: that unregisters the old tables from the shared pyDAL
+object (which would otherwise keep every version alive forever); requests in flight still hold
+their own references, and the tables are freed with the last of them.
 """
 
 from __future__ import annotations
@@ -77,6 +83,10 @@ class CompiledCollection:
         #: fields guarded by an EmmettBase read rule (``fields[].readRule``), for non-superusers
         self.read_guarded = [f for f in self.public.fields if f.read_rule is not None and f.read_rule.strip()]
 
+    def release(self) -> None:
+        """Unregister this compile's pyDAL table from the shared builder (see the module docstring)."""
+        forget_table(self.table)
+
     def view(self, superuser: bool) -> View:
         """What a caller sees of this collection's records."""
         return self.full if superuser else self.public
@@ -90,6 +100,18 @@ class CompiledCollection:
                 for (name, f, from_db), value in zip(self._python_plan, row, strict=True)
             }
         return {f.name: f.kind.from_db(f, value, dialect) for f, value in zip(fields, row, strict=True)}
+
+
+def forget_table(table: Any) -> None:
+    """Drop ``table`` from its pyDAL object's registry (``db.tables`` and the attribute), keeping
+    the object itself usable: building SQL from it needs only the table and its fields, never a
+    lookup by name (the registry's tests check this)."""
+    dal = table._db
+    name = table._tablename
+    if dal.__dict__.get(name) is table:
+        del dal[name]
+    if name in dal.tables:
+        dal.tables.remove(name)
 
 
 class View:

@@ -3,7 +3,11 @@
 Many processes (Granian workers, Lambda instances) serve the same database. A schema change bumps a
 token in ``_params``; each process re-reads that token at most once per ``ttl`` seconds and reloads
 when it changed, so a change made by one process is seen by the others within a second. A statement
-that still meets a stale schema raises ``SchemaMismatch``; the API reloads and retries once.
+that still meets a stale schema raises ``SchemaMismatch``; the API reloads and retries (bounded).
+
+Write transactions are fenced (``app.db.database``): right after BEGIN they read the stored token,
+and ``_fence_check`` refuses to go on when it is not the one the request's snapshot came from. The
+mismatch is then raised before any hook or statement ran, so the retry repeats nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from ...db import Database
+from ...db import Database, SchemaMismatch
 from ...db.sql import where
 from .compiled import CompiledCollection
 from .model import Collection, collection_from_json
@@ -33,7 +37,8 @@ class Registry:
         #: check the version once in every API request (AC-9: a rule change made by another
         #: process applies to the very next request); otherwise at most every ``ttl`` seconds
         self.per_request = per_request
-        self._request: ContextVar[list[bool] | None] = ContextVar(f"schema_request_{id(self)}", default=None)
+        #: per request: [version checked yet, the version of the snapshot its first lookup used]
+        self._request: ContextVar[list[Any] | None] = ContextVar(f"schema_request_{id(self)}", default=None)
         self.internal = internal_tables(db.dal)
         self._by_key: dict[str, CompiledCollection] = {}
         self._ordered: list[CompiledCollection] = []
@@ -41,6 +46,7 @@ class Registry:
         self._checked_at = 0.0
         self._version_sql: str | None = None
         self._lock = threading.RLock()
+        db.set_fence(self._fence_sql, self._fence_check)
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -89,13 +95,14 @@ class Registry:
         """Mark the start of an API request: its first lookup checks the stored version (one
         indexed read), so requests that never touch a collection (health) cost nothing."""
         if self.per_request:
-            self._request.set([False])
+            self._request.set([False, None])
 
     def ensure_fresh(self) -> None:
         marker = self._request.get()
         if marker is not None and not marker[0]:
             marker[0] = True
             self.refresh(force=True)
+            marker[1] = self._version
             return
         if self._version is None or time.time() - self._checked_at > self.ttl:
             self.refresh()
@@ -117,11 +124,26 @@ class Registry:
         with self._lock:
             self._version = None
 
-    def _stored_version(self) -> str | None:
+    def _fence_sql(self) -> str | None:
+        """The statement a write transaction runs after BEGIN (None before the first load)."""
+        return None if self._version is None else self._version_query()
+
+    def _fence_check(self, row: tuple[Any, ...] | None) -> None:
+        stored = row[0] if row else None
+        marker = self._request.get()
+        seen = marker[1] if marker is not None and marker[1] is not None else self._version
+        if stored != seen or stored != self._version:
+            raise SchemaMismatch("The schema changed since this request read it.")
+
+    def _version_query(self) -> str:
         sql = self._version_sql
         if sql is None:  # built once: this runs on every API request
             params = self.internal.params
             sql = self._version_sql = where(params, params.key == SCHEMA_VERSION_KEY)._select(params.value)
+        return sql
+
+    def _stored_version(self) -> str | None:
+        sql = self._version_query()
         try:
             value = self.db.scalar(sql)
         except Exception as exc:
@@ -164,4 +186,9 @@ class Registry:
             by_key[item.id] = item
             by_key[item.name] = item
             by_key["lower:" + item.name.lower()] = item
+        previous = self._ordered
         self._by_key, self._ordered, self._version = by_key, compiled, version
+        # The old snapshot's tables leave the shared pyDAL object now (requests in flight keep
+        # their own references): without this every schema change leaked a full set of tables.
+        for old in previous:
+            old.release()

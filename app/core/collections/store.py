@@ -69,7 +69,10 @@ class CollectionStore:
         ensure_system_fields(collection)
         validate_collection(collection, None, self.registry.collection, self.all())
         self._check_rules(collection, "Failed to create collection.")
-        with _name_conflicts("Failed to create collection.", collection), self.db.transaction() as tx:
+        with (
+            _name_conflicts("Failed to create collection.", collection),
+            self.db.transaction(schema_change=True) as tx,
+        ):
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
@@ -84,7 +87,10 @@ class CollectionStore:
         validate_collection(updated, original, self.registry.collection, self.all())
         self._check_rules(updated, "Failed to update collection.")
         updated.updated = now()
-        with _name_conflicts("Failed to update collection.", updated), self.db.transaction() as tx:
+        with (
+            _name_conflicts("Failed to update collection.", updated),
+            self.db.transaction(schema_change=True) as tx,
+        ):
             for statement in ddl.alter_table(original, updated, self.db.dialect):
                 tx.execute(statement)
             self._write_definition(tx, updated)
@@ -108,7 +114,7 @@ class CollectionStore:
                 {"collection": _error(f"The collection is referenced by: {', '.join(dependants)}.")},
             )
         table = self.registry.internal.collections
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.drop_indexes(collection) + ddl.drop_table(collection):
                 tx.execute(statement)
             tx.execute(where(table, table.id == collection.id)._delete())
@@ -120,7 +126,7 @@ class CollectionStore:
         if self.before_truncate is not None:
             self.before_truncate(collection)
             return
-        with self.db.transaction() as tx:
+        with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.truncate_table(collection):
                 tx.execute(statement)
 
@@ -164,7 +170,10 @@ class CollectionStore:
                 raise BadRequest(
                     "Failed to import collections.", {"collections": {str(position): exc.data}}
                 ) from None
-        with _name_conflicts("Failed to import collections.", None), self.db.transaction() as tx:
+        with (
+            _name_conflicts("Failed to import collections.", None),
+            self.db.transaction(schema_change=True) as tx,
+        ):
             for original, new in planned:
                 if original is None:
                     insert_collection(tx, self.db.dialect, self.registry.internal, new)

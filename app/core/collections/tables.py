@@ -115,7 +115,7 @@ def bootstrap(db: Database, internal: InternalTables) -> None:
 
     for attempt in range(1, 4):
         try:
-            with db.transaction() as tx:
+            with db.transaction(schema_change=True) as tx:
                 for statement in SYSTEM_DDL:
                     tx.execute(statement)
                 table = internal.collections

@@ -139,12 +139,19 @@ class RulesCompiler:
     def check_collection_rules(self, collection: Any) -> dict[str, Any]:
         """Errors of a definition's rule expressions, keyed by rule name (PocketBase's
         ``validation_invalid_rule``). The definition may not be saved yet: it is compiled on the side."""
-        from ...db.sql import where
         from ..collections.compiled import CompiledCollection
-        from ..collections.model import AUTH_RULE_NAMES, RULE_NAMES
 
         db = self.registry.db
         compiled = CompiledCollection(collection, db.dal, db.dialect)
+        try:
+            return self._rule_errors(collection, compiled)
+        finally:
+            compiled.release()  # a side compile: its pyDAL table must not stay registered
+
+    def _rule_errors(self, collection: Any, compiled: Any) -> dict[str, Any]:
+        from ...db.sql import where
+        from ..collections.model import AUTH_RULE_NAMES, RULE_NAMES
+
         overlay = _Overlay(self.registry, compiled)
         errors: dict[str, Any] = {}
         names = RULE_NAMES + (AUTH_RULE_NAMES if collection.is_auth else ())
