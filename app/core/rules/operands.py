@@ -88,6 +88,10 @@ class Instance:
     sources: list[Render]
     where: list[Render]
     value: Col
+    #: set when the instance hangs off the outer row by one key, ``where[0]`` being
+    #: ``outer = inner``: ``Many.exists`` then renders ``outer IN (SELECT inner ...)``, a subquery
+    #: the database runs once per statement instead of once per outer row (back-relations)
+    key: tuple[Render, Render] | None = None
 
 
 @dataclass
@@ -98,9 +102,18 @@ class Many:
 
     def exists(self, env: Env, predicate: Callable[[Col], Render] | None) -> str:
         inst = self.build()
-        conditions = [w(env) for w in inst.where]
+        where = inst.where if inst.key is None else inst.where[1:]
+        conditions = [w(env) for w in where]
         if predicate is not None:
             conditions.append(predicate(inst.value)(env))
+        if inst.key is not None:
+            # EXISTS (... WHERE outer = inner AND c) as an uncorrelated IN: NULL keys on either
+            # side are left out so the result stays two-valued, as EXISTS is.
+            outer, inner = inst.key[0](env), inst.key[1](env)
+            conditions.append(f"{inner} IS NOT NULL")
+            sql = f"SELECT {inner} FROM {', '.join(s(env) for s in inst.sources)}"
+            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+            return f"({outer} IS NOT NULL AND {outer} IN ({sql}))"
         sql = f"SELECT 1 FROM {', '.join(s(env) for s in inst.sources)}"
         if conditions:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
@@ -113,6 +126,9 @@ class Hop:
 
     sources: list[Render]
     where: list[Render] = field(default_factory=list)
+    #: ``(outer, inner)`` when ``where[0]`` is ``outer = inner`` and ``outer`` belongs to the
+    #: previous step (see ``Instance.key``)
+    key: tuple[Render, Render] | None = None
 
 
 @dataclass
@@ -182,13 +198,24 @@ def element_value(alias: str) -> Col:
     return Col(lambda env: f"{quote(alias)}.value", "text")
 
 
-def json_array_contains(array_sql: Render, item_sql: Render) -> Render:
+def rows_by_elements(array_sql: Render, table: Any, alias: str, elements: str) -> Render:
+    """The rows of ``table`` (as ``alias``) whose ``id`` is one of the JSON array's text
+    elements (``<elements>.value``), each found through the primary key: the array is unpacked
+    first and every element looked up, whatever the planner guesses about other conditions on
+    the row (a correlated scan of the table per outer row is what made one filter quadratic).
+    The caller adds ``alias.id = elements.value`` to its conditions."""
+
     def render(env: Env) -> str:
         if env.pg:
-            return f"(CAST({array_sql(env)} AS JSONB) ? CAST({item_sql(env)} AS TEXT))"
-        return (
-            f"EXISTS (SELECT 1 FROM json_each({array_sql(env)}) AS __jc WHERE __jc.value = {item_sql(env)})"
-        )
+            # LATERAL + OFFSET 0: the lookup stays a per-element index probe, never a join the
+            # planner may turn around on a misestimated filter
+            return (
+                f"jsonb_array_elements_text(CAST({array_sql(env)} AS JSONB)) AS {quote(elements)}(value)"
+                f" CROSS JOIN LATERAL (SELECT * FROM {table._rname} WHERE {quote('id')} ="
+                f" {quote(elements)}.value OFFSET 0) AS {quote(alias)}"
+            )
+        # SQLite never reorders the two sides of a CROSS JOIN
+        return f"json_each({array_sql(env)}) AS {quote(elements)} CROSS JOIN {table._rname} AS {quote(alias)}"
 
     return render
 

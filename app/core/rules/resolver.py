@@ -32,10 +32,10 @@ from .operands import (
     Render,
     SharedJoin,
     element_value,
-    json_array_contains,
     json_elements_source,
     next_alias,
     null_row_source,
+    rows_by_elements,
     scalar_subquery,
     table_source,
 )
@@ -189,12 +189,15 @@ def _walk(
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     target_id = _column_render(aliased, target, "id")
-    condition = (
-        json_array_contains(source_column, target_id)
-        if field_def.is_multiple
-        else _equals(target_id, source_column)
-    )
-    hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
+    # Either way the related row is found by its primary key.
+    if field_def.is_multiple:
+        elements = next_alias("je")
+        source = rows_by_elements(source_column, target.table, alias, elements)
+        condition = _equals(target_id, element_value(elements).render)
+    else:
+        source = table_source(target.table, alias)
+        condition = _equals(target_id, source_column)
+    hop = Hop([source], [condition, *_rule_join(target, aliased, scope)])
     return _walk(target, aliased, rest, scope, [*hops, hop], multi or field_def.is_multiple, depth + 1)
 
 
@@ -218,8 +221,19 @@ def _back_relation(
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     back_column = _column_render(aliased, target, field_name)
-    condition = json_array_contains(back_column, own_id) if back.is_multiple else _equals(back_column, own_id)
-    hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
+    sources = [table_source(target.table, alias)]
+    if back.is_multiple:
+        # one row per (related row, id it points to): the pointing side becomes a plain key
+        elements = next_alias("je")
+        sources.append(json_elements_source(back_column, elements))
+        back_column = element_value(elements).render
+    # Keyed on the outer row's id: a first-hop back-relation is matched through one
+    # ``id IN (SELECT <pointer> ...)`` per statement rather than a scan per outer row.
+    hop = Hop(
+        sources,
+        [_equals(own_id, back_column), *_rule_join(target, aliased, scope)],
+        key=(own_id, back_column),
+    )
     return _walk(target, aliased, rest, scope, [*hops, hop], True, depth + 1)
 
 
@@ -293,7 +307,10 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
     if value.guard is not None:
         where.append(value.guard)
     return Instance(
-        [s for hop in hops for s in hop.sources], where, Col(value.render, value.kind, value.fallback)
+        [s for hop in hops for s in hop.sources],
+        where,
+        Col(value.render, value.kind, value.fallback),
+        key=hops[0].key,
     )
 
 
@@ -320,7 +337,8 @@ def _each_of_column(column: Render, multiple: bool, hops: list[Hop]) -> Instance
 
     alias = next_alias("je")
     sources = [s for hop in hops for s in hop.sources] + [json_elements_source(array, alias)]
-    return Instance(sources, [w for hop in hops for w in hop.where], element_value(alias))
+    key = hops[0].key if hops else None
+    return Instance(sources, [w for hop in hops for w in hop.where], element_value(alias), key=key)
 
 
 def _lower(env: Env, sql: str, kind: str) -> str:
