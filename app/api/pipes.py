@@ -37,7 +37,7 @@ def to_api_error(exc: BaseException, dev: bool) -> ApiError:
         return exc
     if isinstance(exc, DatabaseUnavailable):
         log.warning("database unavailable: %s", exc)
-        return ServiceUnavailable(retry_after=exc.retry_after)
+        return ServiceUnavailable(getattr(exc, "public_message", None), retry_after=exc.retry_after)
     if isinstance(exc, HTTPResponse):
         # Emmett raises bare HTTP responses for framing problems (bad multipart, oversized body).
         status = exc.status_code if exc.status_code >= 400 else 400
