@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import string
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -75,8 +76,19 @@ def _rows(compiled: Any, values: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [tuple(v.get(f.name, defaults[f.name]) for f in fields) for v in values]
 
 
-def seed(runtime: Any, count: int, seed_value: int = 8) -> None:
-    """``count`` tags, posts and notes (none of whose titles contain ``zzz``)."""
+@dataclass
+class Graph:
+    """What was seeded, to compute expected answers from."""
+
+    tag_titles: dict[str, str]
+    post_tags: dict[str, list[str]]
+    post_lead: dict[str, str]
+    note_post: dict[str, str]
+
+
+def seed(runtime: Any, count: int, seed_value: int = 8, marked: int = 0) -> Graph:
+    """``count`` tags, posts and notes; only the first ``marked`` tags have ``zzz`` in their
+    title (random words never contain a ``z``)."""
     rng = random.Random(seed_value)
     registry = runtime.registry
     db = runtime.db
@@ -85,8 +97,9 @@ def seed(runtime: Any, count: int, seed_value: int = 8) -> None:
         return "".join(rng.choice(string.ascii_lowercase[:20]) for _ in range(12))
 
     tag_ids = [_id("t", i) for i in range(count)]
+    tags = [{"id": t, "title": word() + ("zzz" if i < marked else "")} for i, t in enumerate(tag_ids)]
     plans = [
-        (TAGS, [{"id": t, "title": word()} for t in tag_ids]),
+        (TAGS, tags),
         (
             POSTS,
             [
@@ -111,11 +124,23 @@ def seed(runtime: Any, count: int, seed_value: int = 8) -> None:
         compiled = registry.get(collection_id)
         rows = _rows(compiled, values)
         with db.transaction() as tx:
+            # a bulk load is not a request: it runs without the statement budget
             if db.dialect == "sqlite":
+                tx.conn.raw.deadline = 0
                 tx.conn.raw.executemany(compiled.insert_sql, rows)
             else:
+                tx.execute("SET LOCAL statement_timeout = 0")
                 import psycopg2.extras
 
                 psycopg2.extras.execute_batch(tx.conn.raw.cursor(), compiled.insert_sql, rows, page_size=2000)
     if db.dialect == "postgres":
-        db.execute("ANALYZE")
+        with db.transaction() as tx:
+            tx.execute("SET LOCAL statement_timeout = 0")
+            tx.execute("ANALYZE")
+    posts, notes = plans[1][1], plans[2][1]
+    return Graph(
+        {t["id"]: t["title"] for t in tags},
+        {p["id"]: orjson.loads(p["tags"]) for p in posts},
+        {p["id"]: p["lead"] for p in posts},
+        {n["id"]: n["post"] for n in notes},
+    )

@@ -72,8 +72,19 @@ class RecordService:
             client = self.filter_compiler(compiled, params.filter, info)
             query = client if query is None else query & client
         # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
-        resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
-        order = parse_sort(compiled, params.sort, info.is_superuser, resolve) or [compiled.rowid]
+        # Sorting by a relation path may also narrow the rows (``sort_column``).
+        narrowing: list[Any] = []
+
+        def resolve(c: CompiledCollection, name: str) -> Any:
+            column, keep = self.sort_resolver(c, name, info)
+            if keep is not None:
+                narrowing.append(keep)
+            return column
+
+        order = parse_sort(compiled, params.sort, info.is_superuser, resolve if self.sort_resolver else None)
+        order = order or [compiled.rowid]
+        for keep in narrowing:
+            query = keep if query is None else query & keep
         guards = self.access.read_guards(compiled, info)
         view = compiled.view(info.is_superuser)
         select = where(compiled.table, query)._select(

@@ -123,15 +123,20 @@ class RulesCompiler:
         return self._query(compiled, compiled.table, text, info, client=client, node=node)
 
     @_as_api_error
-    def sort_column(self, compiled: Any, name: str, info: RequestInfo) -> Expression:
-        """A relation path (``author.name``) usable in ORDER BY."""
+    def sort_column(self, compiled: Any, name: str, info: RequestInfo) -> tuple[Expression, Query | None]:
+        """A relation path (``author.name``) usable in ORDER BY, and the condition the listed rows
+        must then meet (None for none): rows whose related record the caller may not list drop
+        out, as in PocketBase."""
         scope = self._scope(compiled, compiled.table, info, client=not info.is_superuser)
         if name.startswith("@"):
             raise FilterError(f"Invalid sort field {name!r}.")
         operand = resolve_ident(name, scope)
         if not isinstance(operand, Col) or scope.shared:
             raise FilterError(f"Cannot sort by {name!r}.")
-        return expression(compiled.table._db, compiled.id_column, operand.render)
+        db = compiled.table._db
+        survivors = operand.survivors
+        keep = leaf(db, compiled.id_column, survivors) if survivors is not None else None
+        return expression(db, compiled.id_column, operand.render), keep
 
     def check_collection_rules(self, collection: Any) -> dict[str, Any]:
         """Errors of a definition's rule expressions, keyed by rule name (PocketBase's

@@ -79,6 +79,10 @@ class Col:
     #: for ``@collection`` values bound to a shared alias: a fresh, uncorrelated instance of the
     #: same value, used for the "every row" half of a plain (non ``?``) comparison
     fresh: Callable[[], Instance] | None = None
+    #: for a value reached through relations whose collections' list rules apply: the condition
+    #: under which PocketBase keeps the outer row when it sorts by the value (see
+    #: ``resolver.rule_join_survivors``)
+    survivors: Render | None = None
 
 
 @dataclass

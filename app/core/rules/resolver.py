@@ -302,6 +302,7 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
         scalar = scalar_subquery(hops, Col(value.render, value.kind, value.fallback))
         if value.guard is not None:
             scalar.guard = _exists(hops, value.guard)
+        scalar.survivors = rule_join_survivors(hops)
         return scalar
     where = [w for hop in hops for w in hop.where]
     if value.guard is not None:
@@ -312,6 +313,33 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
         Col(value.render, value.kind, value.fallback),
         key=hops[0].key,
     )
+
+
+def rule_join_survivors(hops: list[Hop]) -> Render | None:
+    """The rows PocketBase keeps when it joins a chain of single relations for a sort.
+
+    It LEFT JOINs each related collection and puts that collection's list rule in the WHERE
+    clause as ``(related.id IS NULL OR rule)``: a row without a related record stays, a row whose
+    related record exists but fails the rule drops out of the page and of the total (checked with
+    PocketBase 0.40.6). Each hop is ``[link, *rule conditions]`` (``_walk``); None without rules.
+    """
+    checks: list[Render] = []
+    for index, hop in enumerate(hops):
+        rules = hop.where[1:]
+        if not rules:
+            continue
+        chain = hops[: index + 1]
+
+        def check(env: Env, chain: list[Hop] = chain, rules: list[Render] = rules) -> str:
+            sources = ", ".join(s(env) for h in chain for s in h.sources)
+            links = " AND ".join(f"({h.where[0](env)})" for h in chain)
+            passes = " AND ".join(f"({r(env)})" for r in rules)
+            return f"NOT EXISTS (SELECT 1 FROM {sources} WHERE {links} AND ({passes}) IS NOT TRUE)"
+
+        checks.append(check)
+    if not checks:
+        return None
+    return lambda env: " AND ".join(c(env) for c in checks)
 
 
 def _exists(hops: list[Hop], condition: Render) -> Render:
