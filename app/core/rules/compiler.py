@@ -357,7 +357,8 @@ def _compare_many(left: Operand, op: str, right: Operand, any_of: bool) -> Rende
         null_value = typed_null(instance.value.kind)
         fallback = predicate(null_value)(env)
         probe = Many(lambda: instance)
-        some = f"({probe.exists(env, predicate)} OR (NOT {many.exists(env, None)} AND ({fallback}) IS TRUE))"
+        # the fallback first: it is mostly a constant false that spares the second subquery
+        some = f"({probe.exists(env, predicate)} OR (({fallback}) IS TRUE AND NOT {many.exists(env, None)}))"
         if any_of:
             return some
         return f"({some} AND NOT {many.exists(env, negated)})"

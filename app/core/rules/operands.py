@@ -92,10 +92,28 @@ class Instance:
     sources: list[Render]
     where: list[Render]
     value: Col
-    #: set when the instance hangs off the outer row by one key, ``where[0]`` being
-    #: ``outer = inner``: ``Many.exists`` then renders ``outer IN (SELECT inner ...)``, a subquery
-    #: the database runs once per statement instead of once per outer row (back-relations)
-    key: tuple[Render, Render] | None = None
+    #: set when the instance hangs off the outer row by one key (``where[0]`` is that link)
+    key: Key | None = None
+
+
+@dataclass
+class Key:
+    """The first step of a relation path as a key match the database can run once per statement.
+
+    ``EXISTS (SELECT 1 FROM <first step>, <rest> WHERE <link> AND c)`` holds exactly when the
+    outer row passes ``test(SELECT inner FROM sources, <rest> WHERE c)``: ``own.id IN (...)`` for a
+    back-relation, "an element of the outer array is IN (...)" for a multiple relation. Unless
+    ``c`` names the outer row, that subquery is uncorrelated: computed once and probed by a hash,
+    not re-run (or index-probed) for every outer row.
+    """
+
+    inner: Render
+    #: the first step's sources in keyed form, replacing its ``replaces`` plain sources
+    sources: list[Render]
+    replaces: int
+    test: Callable[[Env, str], str]
+    #: a column of the outer row, to recognise a subquery that is correlated after all
+    outer: Render
 
 
 @dataclass
@@ -106,22 +124,36 @@ class Many:
 
     def exists(self, env: Env, predicate: Callable[[Col], Render] | None) -> str:
         inst = self.build()
-        where = inst.where if inst.key is None else inst.where[1:]
-        conditions = [w(env) for w in where]
+        if inst.key is not None:
+            keyed = _keyed_exists(env, inst, inst.key, predicate)
+            if keyed is not None:
+                return keyed
+        conditions = [w(env) for w in inst.where]
         if predicate is not None:
             conditions.append(predicate(inst.value)(env))
-        if inst.key is not None:
-            # EXISTS (... WHERE outer = inner AND c) as an uncorrelated IN: NULL keys on either
-            # side are left out so the result stays two-valued, as EXISTS is.
-            outer, inner = inst.key[0](env), inst.key[1](env)
-            conditions.append(f"{inner} IS NOT NULL")
-            sql = f"SELECT {inner} FROM {', '.join(s(env) for s in inst.sources)}"
-            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
-            return f"({outer} IS NOT NULL AND {outer} IN ({sql}))"
         sql = f"SELECT 1 FROM {', '.join(s(env) for s in inst.sources)}"
         if conditions:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
         return f"EXISTS ({sql})"
+
+
+def _keyed_exists(
+    env: Env, inst: Instance, key: Key, predicate: Callable[[Col], Render] | None
+) -> str | None:
+    """``Many.exists`` through the instance's ``Key``; None when the subquery would still name
+    the outer row (a correlated IN would be re-run per row: the plain form probes keys instead)."""
+    inner = key.inner(env)
+    conditions = [w(env) for w in inst.where[1:]]
+    if predicate is not None:
+        conditions.append(predicate(inst.value)(env))
+    # NULL keys are left out so the test stays two-valued, as EXISTS is
+    conditions.append(f"{inner} IS NOT NULL")
+    sources = [s(env) for s in key.sources] + [s(env) for s in inst.sources[key.replaces :]]
+    sql = f"SELECT {inner} FROM {', '.join(sources)} WHERE " + " AND ".join(f"({c})" for c in conditions)
+    outer_table = key.outer(env).rsplit(".", 1)[0]
+    if outer_table + "." in sql:
+        return None
+    return key.test(env, sql)
 
 
 @dataclass
@@ -130,9 +162,8 @@ class Hop:
 
     sources: list[Render]
     where: list[Render] = field(default_factory=list)
-    #: ``(outer, inner)`` when ``where[0]`` is ``outer = inner`` and ``outer`` belongs to the
-    #: previous step (see ``Instance.key``)
-    key: tuple[Render, Render] | None = None
+    #: the step as a key match (``Key``), used when it is the first step of a path
+    key: Key | None = None
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .operands import (
     Env,
     Hop,
     Instance,
+    Key,
     Lit,
     Many,
     Render,
@@ -190,14 +191,18 @@ def _walk(
     aliased = target.table.with_alias(alias)
     target_id = _column_render(aliased, target, "id")
     # Either way the related row is found by its primary key.
+    key = None
     if field_def.is_multiple:
         elements = next_alias("je")
         source = rows_by_elements(source_column, target.table, alias, elements)
         condition = _equals(target_id, element_value(elements).render)
+        key = Key(
+            target_id, [table_source(target.table, alias)], 1, _any_element_in(source_column), source_column
+        )
     else:
         source = table_source(target.table, alias)
         condition = _equals(target_id, source_column)
-    hop = Hop([source], [condition, *_rule_join(target, aliased, scope)])
+    hop = Hop([source], [condition, *_rule_join(target, aliased, scope)], key=key)
     return _walk(target, aliased, rest, scope, [*hops, hop], multi or field_def.is_multiple, depth + 1)
 
 
@@ -229,12 +234,22 @@ def _back_relation(
         back_column = element_value(elements).render
     # Keyed on the outer row's id: a first-hop back-relation is matched through one
     # ``id IN (SELECT <pointer> ...)`` per statement rather than a scan per outer row.
-    hop = Hop(
-        sources,
-        [_equals(own_id, back_column), *_rule_join(target, aliased, scope)],
-        key=(own_id, back_column),
-    )
+    key = Key(back_column, sources, len(sources), _id_in(own_id), own_id)
+    hop = Hop(sources, [_equals(own_id, back_column), *_rule_join(target, aliased, scope)], key=key)
     return _walk(target, aliased, rest, scope, [*hops, hop], True, depth + 1)
+
+
+def _id_in(own_id: Render) -> Callable[[Env, str], str]:
+    return lambda env, sub: f"({own_id(env)} IS NOT NULL AND {own_id(env)} IN ({sub}))"
+
+
+def _any_element_in(array: Render) -> Callable[[Env, str], str]:
+    def test(env: Env, sub: str) -> str:
+        alias = next_alias("je")
+        source = json_elements_source(array, alias)(env)
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {element_value(alias).render(env)} IN ({sub}))"
+
+    return test
 
 
 def _rule_join(target: CompiledCollection, aliased: Any, scope: Scope) -> list[Render]:
