@@ -58,6 +58,17 @@ def expression(db: Any, anchor: Any, render: Render, type_: str = "string") -> E
     return Expression(db, op, anchor, True, type_)
 
 
+def _nulls_lowest(render: Render) -> Render:
+    """A sort key whose NULL (no related record) orders as SQLite's does, below every value:
+    PostgreSQL puts NULLs last in ascending order, so it sorts by ``(value IS NOT NULL, value)``."""
+
+    def sort_key(env: Env) -> str:
+        value = render(env)
+        return f"ROW({value} IS NOT NULL, {value})" if env.pg else value
+
+    return sort_key
+
+
 def _as_api_error(method: Callable[..., Any]) -> Callable[..., Any]:
     """Filter problems become 400s (403 for forbidden identifiers) at the public entry points."""
 
@@ -136,7 +147,7 @@ class RulesCompiler:
         db = compiled.table._db
         survivors = operand.survivors
         keep = leaf(db, compiled.id_column, survivors) if survivors is not None else None
-        return expression(db, compiled.id_column, operand.render), keep
+        return expression(db, compiled.id_column, _nulls_lowest(operand.render)), keep
 
     def check_collection_rules(self, collection: Any) -> dict[str, Any]:
         """Errors of a definition's rule expressions, keyed by rule name (PocketBase's
