@@ -27,6 +27,7 @@ from tests.support.server import ServeProcess, upsert_superuser
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 EMAIL, PASSWORD = "budget@example.com", "budget-password-1"
+BUDGET_MS = 3_000
 
 
 def _prepare(data_dir: Path, rows: int, database_url: str = "", marked: int = 0) -> relation_world.Graph:
@@ -103,7 +104,12 @@ def test_relation_filter_over_100k_rows_while_health_answers(
     data_dir = tmp_path / "pb_data"
     graph = _prepare(data_dir, 100_000, database_url, marked=3)
     want = {p for p, tags in graph.post_tags.items() if any("zzz" in graph.tag_titles[t] for t in tags)}
-    env = {"EMMETTBASE_DATABASE_URL": database_url} if database_url else {}
+    # A statement holds its worker's event loop (pyDAL is synchronous) and Granian hands new
+    # connections to both workers alike, so a health check may wait behind it: the budget caps
+    # that wait even where the keyed plan is slow (a loaded machine, PostgreSQL's per-key probes).
+    env = {"EMMETTBASE_DB_STATEMENT_TIMEOUT_MS": str(BUDGET_MS)}
+    if database_url:
+        env["EMMETTBASE_DATABASE_URL"] = database_url
     with ServeProcess(data_dir, env=env, args=["--workers", "2"]).start(timeout=60) as server:
         outcome: dict[str, Any] = {}
 
@@ -121,17 +127,19 @@ def test_relation_filter_over_100k_rows_while_health_answers(
         health_times: list[float] = []
         while worker.is_alive():
             started = time.monotonic()
-            health = httpx.get(server.url + "/api/health", timeout=5)
+            health = httpx.get(server.url + "/api/health", timeout=15)
             health_times.append(time.monotonic() - started)
             assert health.status_code == 200
             time.sleep(0.1)
         worker.join()
     response = outcome["response"]
-    # PocketBase 0.40.6 answered this in 8 s; the budget (10 s by default) would make it a 503
+    # PocketBase 0.40.6 answered this in 8 s while answering health checks
     assert response.status_code in (200, 503), response.text
     if response.status_code == 200:
         body = response.json()
         assert body["totalItems"] == len(want)
         assert {item["id"] for item in body["items"]} == want
+    else:
+        assert set(response.json()) == {"data", "message", "status"}
     assert outcome["elapsed"] < 8, outcome["elapsed"]
-    assert max(health_times, default=0) < 1, health_times
+    assert max(health_times, default=0) < BUDGET_MS / 1000 + 1.5, health_times
