@@ -48,6 +48,7 @@ class HealthFastPath:
 
     def __rsgi_init__(self, loop: Any) -> None:
         self.app.__rsgi_init__(loop)
+        _interrupt_statements_on_stop()
 
     def __rsgi_del__(self, loop: Any) -> None:
         # Granian calls this once the worker stopped serving; Emmett has no RSGI shutdown hook of
@@ -86,6 +87,33 @@ class HealthFastPath:
             # as an empty 500. The API route answers instead, in the error envelope.
             return False
         return not (rules.enabled and rules.has_path_labels)
+
+
+def _interrupt_statements_on_stop() -> None:
+    """Make SIGINT/SIGTERM also interrupt a running SQLite statement (``app.db.budget``).
+
+    Statements run on the event loop's thread, so the loop's own signal handling (Granian's, or
+    ``_serve_in_process``'s) waits for the statement to end. The Python-level handler, though,
+    runs as soon as the interpreter gets control — which SQLite's progress handler gives it every
+    few thousand steps — so it is wrapped to flip the stop switch first. Called once Granian has
+    set up its handlers (``__rsgi_init__``), in the process's main thread.
+    """
+    import signal
+
+    from .db import budget
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            budget.request_stop()
+            if callable(previous):
+                previous(signum, frame)
+
+        try:
+            signal.signal(sig, handler)
+        except ValueError:  # not the main thread: the budget alone bounds statements here
+            return
 
 
 def export_settings(settings: Settings) -> None:

@@ -66,7 +66,7 @@ class Settings:
     db_pool_size: int = 4
     db_connect_timeout: float = 20.0
     db_idle_timeout: float = 240.0
-    db_statement_timeout_ms: int = 25_000
+    db_statement_timeout_ms: int = 10_000
     sqlite_busy_timeout_ms: int = 5_000
     max_body_size: int = 32 * 1024 * 1024
     workers: int = 1
@@ -99,7 +99,7 @@ class Settings:
             "db_pool_size": int(_number(env, "DB_POOL_SIZE", 1 if serverless else 4, minimum=1)),
             "db_connect_timeout": _number(env, "DB_CONNECT_TIMEOUT", 20.0, minimum=1),
             "db_idle_timeout": _number(env, "DB_IDLE_TIMEOUT", 240.0),
-            "db_statement_timeout_ms": int(_number(env, "DB_STATEMENT_TIMEOUT_MS", 25_000)),
+            "db_statement_timeout_ms": int(_number(env, "DB_STATEMENT_TIMEOUT_MS", 10_000)),
             "sqlite_busy_timeout_ms": int(_number(env, "SQLITE_BUSY_TIMEOUT_MS", 5_000)),
             "max_body_size": int(_number(env, "MAX_BODY_SIZE", 32 * 1024 * 1024, minimum=1024)),
             "workers": int(_number(env, "WORKERS", 1, minimum=1)),

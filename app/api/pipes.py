@@ -54,7 +54,7 @@ def to_api_error(exc: BaseException, dev: bool) -> ApiError:
         return exc
     if isinstance(exc, DatabaseUnavailable):
         log.warning("database unavailable: %s%s", exc, f" ({exc.__cause__})" if exc.__cause__ else "")
-        return ServiceUnavailable(retry_after=exc.retry_after)
+        return ServiceUnavailable(getattr(exc, "public_message", None), retry_after=exc.retry_after)
     if isinstance(exc, SchemaMismatch):
         # The schema kept changing under the request (or changed after it took effect): nothing
         # is wrong with the request itself, so it is a retry-later, never a 500.

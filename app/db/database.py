@@ -9,7 +9,9 @@ Failure policy (RELIABILITY.md SLS-2):
 - a read outside a transaction that meets a dead connection reconnects once and runs again;
 - a transaction whose ``BEGIN`` meets a dead connection reconnects once (nothing ran yet);
 - a connection that dies inside a transaction raises ``DatabaseUnavailable``: the transaction is
-  lost as a whole (PostgreSQL is atomic), the HTTP layer answers 503 with ``Retry-After``.
+  lost as a whole (PostgreSQL is atomic), the HTTP layer answers 503 with ``Retry-After``;
+- a statement that outlives its time budget (``settings.db_statement_timeout_ms``: PostgreSQL's
+  ``statement_timeout``, on SQLite ``app.db.budget``) raises ``StatementTimeout``, also a 503.
 
 All statements of one task run synchronously on the event loop's thread; a transaction is bound
 to the current context, and reads inside it reuse its connection so they see its writes.
@@ -36,16 +38,18 @@ from emmett.orm import Database as EmmettDatabase
 
 from ..settings import Settings
 from ..tools import effects
+from . import budget
 from .drivers import (
     integrity_errors,
     is_busy,
     is_connection_lost,
     is_schema_mismatch,
     is_storage_fault,
+    is_timeout,
     postgres_connector,
     sqlite_connector,
 )
-from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch
+from .errors import DatabaseUnavailable, IntegrityViolation, SchemaMismatch, ShuttingDown, StatementTimeout
 from .pool import ConnectionPool, PooledConnection
 from .storage import StorageGuard, checked_connector
 from .writelock import WriterLock
@@ -79,10 +83,10 @@ class Transaction:
         return self._db._run(self.conn, sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._db._run(self.conn, sql, params).fetchall()
+        return self._db._fetch(self.conn, sql, params, one=False)
 
     def fetchone(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
-        return self._db._run(self.conn, sql, params).fetchone()
+        return self._db._fetch(self.conn, sql, params, one=True)
 
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""
@@ -132,7 +136,9 @@ class Database:
                 password_provider,
             )
         else:
-            connect = sqlite_connector(settings.sqlite_path, settings.sqlite_busy_timeout_ms)
+            connect = sqlite_connector(
+                settings.sqlite_path, settings.sqlite_busy_timeout_ms, settings.db_statement_timeout_ms
+            )
         pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
         database = cls(dialect, pool, make_sql_builder(emmett_app, dialect))
         if dialect == "sqlite" and settings.sqlite_path not in ("", ":memory:"):
@@ -162,15 +168,13 @@ class Database:
     def _read(self, sql: str, params: Sequence[Any] | None, one: bool) -> Any:
         tx = self._tx.get()
         if tx is not None:
-            cursor = self._run(tx.conn, sql, params)
-            return cursor.fetchone() if one else cursor.fetchall()
+            return self._fetch(tx.conn, sql, params, one)
         if self.storage_guard is not None:
             self.storage_guard.check(write=False)
         for attempt in (1, 2):
             conn = self.pool.acquire()
             try:
-                cursor = self._run(conn, sql, params)
-                rows = cursor.fetchone() if one else cursor.fetchall()
+                rows = self._fetch(conn, sql, params, one)
             except ConnectionLost:
                 self.pool.discard(conn)
                 if attempt == 2:
@@ -292,28 +296,46 @@ class Database:
         raw = conn.raw
         try:
             if self.dialect == "sqlite":
+                raw.arm()  # this statement's time budget starts now (fetching included)
                 return raw.execute(sql, params or ())
             cursor = raw.cursor()
             cursor.execute(sql, params)
             return cursor
-        except self._integrity_errors as exc:
-            raise IntegrityViolation(str(exc)) from exc
         except Exception as exc:
-            if is_connection_lost(self.dialect, raw, exc):
-                conn.broken = True
-                raise ConnectionLost("The database connection was lost.") from exc
-            if is_busy(self.dialect, exc):
-                raise DatabaseUnavailable("The database is busy.") from exc
-            if is_storage_fault(self.dialect, exc):
-                # The storage failed under the statement (turned read-only, full, I/O errors):
-                # replace this connection and the idle ones, so nothing opened in a degraded state
-                # outlives the fault and the app recovers by itself once the storage does.
-                conn.broken = True
-                self.pool.close_all()
-                raise DatabaseUnavailable("The database storage is not writable.", retry_after=5) from exc
-            if is_schema_mismatch(self.dialect, exc):
-                raise SchemaMismatch(str(exc)) from exc
-            raise
+            raise self._translate(conn, exc) from exc
+
+    def _fetch(self, conn: PooledConnection, sql: str, params: Sequence[Any] | None, one: bool) -> Any:
+        cursor = self._run(conn, sql, params)
+        try:
+            # SQLite runs most of a query while rows are fetched: its budget can end here too.
+            return cursor.fetchone() if one else cursor.fetchall()
+        except Exception as exc:
+            raise self._translate(conn, exc) from exc
+
+    def _translate(self, conn: PooledConnection, exc: Exception) -> Exception:
+        """The database-layer error for a driver error (the error itself when it is none)."""
+        if isinstance(exc, self._integrity_errors):
+            return IntegrityViolation(str(exc))
+        if is_connection_lost(self.dialect, conn.raw, exc):
+            conn.broken = True
+            return ConnectionLost("The database connection was lost.")
+        if is_timeout(self.dialect, exc):
+            if budget.stopping():
+                return ShuttingDown("The server is shutting down.")
+            log.warning("a statement ran out of its time budget and was stopped")
+            return StatementTimeout()
+        if is_busy(self.dialect, exc):
+            return DatabaseUnavailable("The database is busy.")
+        if is_storage_fault(self.dialect, exc):
+            # The storage failed under the statement (turned read-only, full, I/O errors):
+            # replace this connection and the idle ones, so nothing opened in a degraded state
+            # outlives the fault and the app recovers by itself once the storage does.
+            conn.broken = True
+            self.pool.close_all()
+            return DatabaseUnavailable("The database storage is not writable.", retry_after=5)
+        if is_schema_mismatch(self.dialect, exc):
+            return SchemaMismatch(str(exc))
+        return exc
 
     def close(self) -> None:
         self.pool.close_all()

@@ -16,24 +16,33 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from . import budget
 from .errors import DatabaseUnavailable
 
 RawConnection = Any
 
 
-def sqlite_connector(path: str, busy_timeout_ms: int) -> Callable[[], RawConnection]:
-    """A factory of SQLite connections on ``path`` (the folder is created on first use)."""
+def sqlite_connector(
+    path: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
+) -> Callable[[], RawConnection]:
+    """A factory of SQLite connections on ``path`` (the folder is created on first use), each
+    statement limited to ``statement_timeout_ms`` (0 = none; see ``app.db.budget``)."""
 
     def connect() -> RawConnection:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
         conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=busy_timeout_ms / 1000,
+            factory=budget.BudgetedConnection,
         )
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        budget.install(conn, statement_timeout_ms)
         return conn
 
     return connect
@@ -74,8 +83,9 @@ def postgres_connector(
     base = postgres_dsn_parts(url)
     # No JIT: it pays off only for long analytic queries, and compiling the large generated
     # expressions a guest filter may hold (200 `:each` or relation conditions) took seconds per
-    # statement, up to the statement timeout (docs/rules.md "Limits"). A DSN's options come after,
-    # so they can turn it back on.
+    # statement, up to the statement timeout (docs/rules.md "Limits"); the row estimates of JSON
+    # array functions (100 rows each) push even small relation filters over its cost threshold.
+    # A DSN's options come after, so they can turn it back on.
     options = f"-c jit=off {base.pop('options', '')}".strip()
     if statement_timeout_ms:
         options = f"{options} -c statement_timeout={int(statement_timeout_ms)}".strip()
@@ -146,6 +156,15 @@ def is_storage_fault(dialect: str, exc: BaseException) -> bool:
         return False
     text = str(exc)
     return any(m in text for m in _SQLITE_STORAGE)
+
+
+def is_timeout(dialect: str, exc: BaseException) -> bool:
+    """True when the database stopped a statement that ran out of its time budget."""
+    if dialect == "sqlite":
+        return budget.is_interrupt(exc)
+    import psycopg2.errors
+
+    return isinstance(exc, psycopg2.errors.QueryCanceled)
 
 
 def integrity_errors(dialect: str) -> tuple[type[BaseException], ...]:

@@ -1,7 +1,7 @@
 """Errors raised by the database layer, independent of any driver.
 
-The HTTP layer maps ``DatabaseUnavailable`` to 503 with ``Retry-After``: the request did not take
-effect and may simply be sent again.
+The HTTP layer maps ``DatabaseUnavailable`` (and so ``StatementTimeout``) to 503 with
+``Retry-After``: the request did not take effect and may simply be sent again.
 """
 
 from __future__ import annotations
@@ -20,6 +20,22 @@ class DatabaseUnavailable(DatabaseError):
     def __init__(self, message: str = "The database is temporarily unavailable.", retry_after: int = 1):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StatementTimeout(DatabaseUnavailable):
+    """A statement ran out of its time budget (``EMMETTBASE_DB_STATEMENT_TIMEOUT_MS``) and was
+    stopped by the database; its transaction, if any, is rolled back."""
+
+    public_message = "The request took too long to process and was stopped."
+
+    def __init__(self, message: str = "The statement ran out of its time budget."):
+        super().__init__(message, retry_after=5)
+
+
+class ShuttingDown(DatabaseUnavailable):
+    """The server is stopping: a running SQLite statement was interrupted."""
+
+    public_message = "The server is shutting down. Please retry."
 
 
 class IntegrityViolation(DatabaseError):

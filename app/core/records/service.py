@@ -72,11 +72,24 @@ class RecordService:
             client = self.filter_compiler(compiled, params.filter, info)
             query = client if query is None else query & client
         # Without a sort, insertion order (SQLite's rowid, PostgreSQL's hidden identity column).
-        resolve = (lambda c, name: self.sort_resolver(c, name, info)) if self.sort_resolver else None
+        # Sorting by a relation path may also narrow the rows (``sort_column``).
+        narrowing: list[Any] = []
+
+        def resolve(c: CompiledCollection, name: str) -> Any:
+            column, keep = self.sort_resolver(c, name, info)
+            if keep is not None:
+                narrowing.append(keep)
+            return column
+
         guards = self.access.read_guards(compiled, info)
         # fields whose read rule does not hold on every row for this caller cannot be sorted by
         restricted = {name for name, guard in guards if guard is not None}
-        order = parse_sort(compiled, params.sort, info.is_superuser, resolve, restricted) or [compiled.rowid]
+        order = parse_sort(
+            compiled, params.sort, info.is_superuser, resolve if self.sort_resolver else None, restricted
+        )
+        order = order or [compiled.rowid]
+        for keep in narrowing:
+            query = keep if query is None else query & keep
         view = compiled.view(info.is_superuser)
         select = where(compiled.table, query)._select(
             *view.columns,

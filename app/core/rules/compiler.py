@@ -58,6 +58,17 @@ def expression(db: Any, anchor: Any, render: Render, type_: str = "string") -> E
     return Expression(db, op, anchor, True, type_)
 
 
+def _nulls_lowest(render: Render) -> Render:
+    """A sort key whose NULL (no related record) orders as SQLite's does, below every value:
+    PostgreSQL puts NULLs last in ascending order, so it sorts by ``(value IS NOT NULL, value)``."""
+
+    def sort_key(env: Env) -> str:
+        value = render(env)
+        return f"ROW({value} IS NOT NULL, {value})" if env.pg else value
+
+    return sort_key
+
+
 def _as_api_error(method: Callable[..., Any]) -> Callable[..., Any]:
     """Filter problems become 400s (403 for forbidden identifiers) at the public entry points."""
 
@@ -123,8 +134,10 @@ class RulesCompiler:
         return self._query(compiled, compiled.table, text, info, client=client, node=node)
 
     @_as_api_error
-    def sort_column(self, compiled: Any, name: str, info: RequestInfo) -> Expression:
-        """A relation path (``author.name``) usable in ORDER BY."""
+    def sort_column(self, compiled: Any, name: str, info: RequestInfo) -> tuple[Expression, Query | None]:
+        """A relation path (``author.name``) usable in ORDER BY, and the condition the listed rows
+        must then meet (None for none): rows whose related record the caller may not list drop
+        out, as in PocketBase."""
         scope = self._scope(compiled, compiled.table, info, client=not info.is_superuser)
         if name.startswith("@"):
             raise FilterError(f"Invalid sort field {name!r}.")
@@ -134,7 +147,10 @@ class RulesCompiler:
         if scope.reads_guarded:
             # as for a plain field with a read rule: the order would tell the hidden values
             raise FilterError(f"Cannot sort by {name!r}: it reads a field with a read rule.")
-        return expression(compiled.table._db, compiled.id_column, operand.render)
+        db = compiled.table._db
+        survivors = operand.survivors
+        keep = leaf(db, compiled.id_column, survivors) if survivors is not None else None
+        return expression(db, compiled.id_column, _nulls_lowest(operand.render)), keep
 
     def check_collection_rules(self, collection: Any) -> dict[str, Any]:
         """Errors of a definition's rule expressions, keyed by rule name (PocketBase's
@@ -365,7 +381,8 @@ def _compare_many(left: Operand, op: str, right: Operand, any_of: bool) -> Rende
         null_value = typed_null(instance.value.kind)
         fallback = predicate(null_value)(env)
         probe = Many(lambda: instance)
-        some = f"({probe.exists(env, predicate)} OR (NOT {many.exists(env, None)} AND ({fallback}) IS TRUE))"
+        # the fallback first: it is mostly a constant false that spares the second subquery
+        some = f"({probe.exists(env, predicate)} OR (({fallback}) IS TRUE AND NOT {many.exists(env, None)}))"
         if any_of:
             return some
         return f"({some} AND NOT {many.exists(env, negated)})"

@@ -79,6 +79,10 @@ class Col:
     #: for ``@collection`` values bound to a shared alias: a fresh, uncorrelated instance of the
     #: same value, used for the "every row" half of a plain (non ``?``) comparison
     fresh: Callable[[], Instance] | None = None
+    #: for a value reached through relations whose collections' list rules apply: the condition
+    #: under which PocketBase keeps the outer row when it sorts by the value (see
+    #: ``resolver.rule_join_survivors``)
+    survivors: Render | None = None
 
 
 @dataclass
@@ -91,6 +95,28 @@ class Instance:
     #: a read rule on the filtered row itself that the values depend on (``tags:each``, a hop
     #: through a guarded relation): where it fails, any comparison on the values is false
     guard: Render | None = None
+    #: set when the instance hangs off the outer row by one key (``where[0]`` is that link)
+    key: Key | None = None
+
+
+@dataclass
+class Key:
+    """The first step of a relation path as a key match the database can run once per statement.
+
+    ``EXISTS (SELECT 1 FROM <first step>, <rest> WHERE <link> AND c)`` holds exactly when the
+    outer row passes ``test(SELECT inner FROM sources, <rest> WHERE c)``: ``own.id IN (...)`` for a
+    back-relation, "an element of the outer array is IN (...)" for a multiple relation. Unless
+    ``c`` names the outer row, that subquery is uncorrelated: computed once and probed by a hash,
+    not re-run (or index-probed) for every outer row.
+    """
+
+    inner: Render
+    #: the first step's sources in keyed form, replacing its ``replaces`` plain sources
+    sources: list[Render]
+    replaces: int
+    test: Callable[[Env, str], str]
+    #: a column of the outer row, to recognise a subquery that is correlated after all
+    outer: Render
 
 
 @dataclass
@@ -102,6 +128,10 @@ class Many:
 
     def exists(self, env: Env, predicate: Callable[[Col], Render] | None) -> str:
         inst = self.build()
+        if inst.key is not None:
+            keyed = _keyed_exists(env, inst, inst.key, predicate)
+            if keyed is not None:
+                return keyed
         conditions = [w(env) for w in inst.where]
         if predicate is not None:
             conditions.append(predicate(inst.value)(env))
@@ -109,6 +139,25 @@ class Many:
         if conditions:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
         return f"EXISTS ({sql})"
+
+
+def _keyed_exists(
+    env: Env, inst: Instance, key: Key, predicate: Callable[[Col], Render] | None
+) -> str | None:
+    """``Many.exists`` through the instance's ``Key``; None when the subquery would still name
+    the outer row (a correlated IN would be re-run per row: the plain form probes keys instead)."""
+    inner = key.inner(env)
+    conditions = [w(env) for w in inst.where[1:]]
+    if predicate is not None:
+        conditions.append(predicate(inst.value)(env))
+    # NULL keys are left out so the test stays two-valued, as EXISTS is
+    conditions.append(f"{inner} IS NOT NULL")
+    sources = [s(env) for s in key.sources] + [s(env) for s in inst.sources[key.replaces :]]
+    sql = f"SELECT {inner} FROM {', '.join(sources)} WHERE " + " AND ".join(f"({c})" for c in conditions)
+    outer_table = key.outer(env).rsplit(".", 1)[0]
+    if outer_table + "." in sql:
+        return None
+    return key.test(env, sql)
 
 
 @dataclass
@@ -120,6 +169,8 @@ class Hop:
     #: when the hop's source column is behind a read rule the caller may fail: that rule, on the
     #: row the hop starts from
     guard: Render | None = None
+    #: the step as a key match (``Key``), used when it is the first step of a path
+    key: Key | None = None
 
 
 @dataclass
@@ -189,13 +240,24 @@ def element_value(alias: str) -> Col:
     return Col(lambda env: f"{quote(alias)}.value", "text")
 
 
-def json_array_contains(array_sql: Render, item_sql: Render) -> Render:
+def rows_by_elements(array_sql: Render, table: Any, alias: str, elements: str) -> Render:
+    """The rows of ``table`` (as ``alias``) whose ``id`` is one of the JSON array's text
+    elements (``<elements>.value``), each found through the primary key: the array is unpacked
+    first and every element looked up, whatever the planner guesses about other conditions on
+    the row (a correlated scan of the table per outer row is what made one filter quadratic).
+    The caller adds ``alias.id = elements.value`` to its conditions."""
+
     def render(env: Env) -> str:
         if env.pg:
-            return f"(CAST({array_sql(env)} AS JSONB) ? CAST({item_sql(env)} AS TEXT))"
-        return (
-            f"EXISTS (SELECT 1 FROM json_each({array_sql(env)}) AS __jc WHERE __jc.value = {item_sql(env)})"
-        )
+            # LATERAL + OFFSET 0: the lookup stays a per-element index probe, never a join the
+            # planner may turn around on a misestimated filter
+            return (
+                f"jsonb_array_elements_text(CAST({array_sql(env)} AS JSONB)) AS {quote(elements)}(value)"
+                f" CROSS JOIN LATERAL (SELECT * FROM {table._rname} WHERE {quote('id')} ="
+                f" {quote(elements)}.value OFFSET 0) AS {quote(alias)}"
+            )
+        # SQLite never reorders the two sides of a CROSS JOIN
+        return f"json_each({array_sql(env)}) AS {quote(elements)} CROSS JOIN {table._rname} AS {quote(alias)}"
 
     return render
 

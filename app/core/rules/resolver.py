@@ -30,15 +30,16 @@ from .operands import (
     Env,
     Hop,
     Instance,
+    Key,
     Lit,
     Many,
     Render,
     SharedJoin,
     element_value,
-    json_array_contains,
     json_elements_source,
     next_alias,
     null_row_source,
+    rows_by_elements,
     scalar_subquery,
     table_source,
 )
@@ -202,12 +203,19 @@ def _walk(
     alias = next_alias()
     aliased = target.table.with_alias(alias)
     target_id = _column_render(aliased, target, "id")
-    condition = (
-        json_array_contains(source_column, target_id)
-        if field_def.is_multiple
-        else _equals(target_id, source_column)
-    )
-    hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
+    # Either way the related row is found by its primary key.
+    key = None
+    if field_def.is_multiple:
+        elements = next_alias("je")
+        source = rows_by_elements(source_column, target.table, alias, elements)
+        condition = _equals(target_id, element_value(elements).render)
+        key = Key(
+            target_id, [table_source(target.table, alias)], 1, _any_element_in(source_column), source_column
+        )
+    else:
+        source = table_source(target.table, alias)
+        condition = _equals(target_id, source_column)
+    hop = Hop([source], [condition, *_rule_join(target, aliased, scope)], key=key)
     hop.guard = readable
     return _walk(target, aliased, rest, scope, [*hops, hop], multi or field_def.is_multiple, depth + 1)
 
@@ -233,9 +241,30 @@ def _back_relation(
     aliased = target.table.with_alias(alias)
     # a related row whose linking field the caller cannot read is not linked (NULL never matches)
     back_column, _ = guarded_column(aliased, target, field_name, scope)
-    condition = json_array_contains(back_column, own_id) if back.is_multiple else _equals(back_column, own_id)
-    hop = Hop([table_source(target.table, alias)], [condition, *_rule_join(target, aliased, scope)])
+    sources = [table_source(target.table, alias)]
+    if back.is_multiple:
+        # one row per (related row, id it points to): the pointing side becomes a plain key
+        elements = next_alias("je")
+        sources.append(json_elements_source(back_column, elements))
+        back_column = element_value(elements).render
+    # Keyed on the outer row's id: a first-hop back-relation is matched through one
+    # ``id IN (SELECT <pointer> ...)`` per statement rather than a scan per outer row.
+    key = Key(back_column, sources, len(sources), _id_in(own_id), own_id)
+    hop = Hop(sources, [_equals(own_id, back_column), *_rule_join(target, aliased, scope)], key=key)
     return _walk(target, aliased, rest, scope, [*hops, hop], True, depth + 1)
+
+
+def _id_in(own_id: Render) -> Callable[[Env, str], str]:
+    return lambda env, sub: f"({own_id(env)} IS NOT NULL AND {own_id(env)} IN ({sub}))"
+
+
+def _any_element_in(array: Render) -> Callable[[Env, str], str]:
+    def test(env: Env, sub: str) -> str:
+        alias = next_alias("je")
+        source = json_elements_source(array, alias)(env)
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {element_value(alias).render(env)} IN ({sub}))"
+
+    return test
 
 
 def _rule_join(target: CompiledCollection, aliased: Any, scope: Scope) -> list[Render]:
@@ -301,6 +330,7 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
         if any(hop.guard is not None for hop in hops):
             # a link the caller cannot read: the value is unreadable, the comparison false
             scalar.guard = links_readable(hops, scalar.guard)
+        scalar.survivors = rule_join_survivors(hops)
         return scalar
     # multi-valued: the wrapped source columns already leave unreadable links out of the set
     where = [w for hop in hops for w in hop.where]
@@ -311,7 +341,35 @@ def _finish(value: Col, hops: list[Hop], multi: bool) -> Resolved:
         where,
         Col(value.render, value.kind, value.fallback),
         hops[0].guard,
+        key=hops[0].key,
     )
+
+
+def rule_join_survivors(hops: list[Hop]) -> Render | None:
+    """The rows PocketBase keeps when it joins a chain of single relations for a sort.
+
+    It LEFT JOINs each related collection and puts that collection's list rule in the WHERE
+    clause as ``(related.id IS NULL OR rule)``: a row without a related record stays, a row whose
+    related record exists but fails the rule drops out of the page and of the total (checked with
+    PocketBase 0.40.6). Each hop is ``[link, *rule conditions]`` (``_walk``); None without rules.
+    """
+    checks: list[Render] = []
+    for index, hop in enumerate(hops):
+        rules = hop.where[1:]
+        if not rules:
+            continue
+        chain = hops[: index + 1]
+
+        def check(env: Env, chain: list[Hop] = chain, rules: list[Render] = rules) -> str:
+            sources = ", ".join(s(env) for h in chain for s in h.sources)
+            links = " AND ".join(f"({h.where[0](env)})" for h in chain)
+            passes = " AND ".join(f"({r(env)})" for r in rules)
+            return f"NOT EXISTS (SELECT 1 FROM {sources} WHERE {links} AND ({passes}) IS NOT TRUE)"
+
+        checks.append(check)
+    if not checks:
+        return None
+    return lambda env: " AND ".join(c(env) for c in checks)
 
 
 def _exists(hops: list[Hop], condition: Render) -> Render:
@@ -343,7 +401,8 @@ def _each_of_column(
     if readable is not None and hops:
         where.append(readable)  # on a related row: its values are left out of the set
     guard = hops[0].guard if hops else readable
-    return Instance(sources, where, element_value(alias), guard)
+    key = hops[0].key if hops else None
+    return Instance(sources, where, element_value(alias), guard, key=key)
 
 
 def _lower(env: Env, sql: str, kind: str) -> str:
