@@ -33,7 +33,7 @@ from .visibility import hide_private_fields
 
 if TYPE_CHECKING:
     from ..collections.compiled import CompiledCollection, View
-    from .service import RecordService
+    from .reader import RecordReader
 
 
 MAX_DEPTH = 6
@@ -121,7 +121,7 @@ def relation_values(
 
 
 def expand_items(
-    service: RecordService,
+    service: RecordReader,
     compiled: CompiledCollection,
     items: list[Item],
     tree: dict[str, Any],
@@ -132,7 +132,7 @@ def expand_items(
 
 
 def _expand_level(
-    service: RecordService,
+    service: RecordReader,
     compiled: CompiledCollection,
     items: list[Item],
     tree: dict[str, Any],
@@ -160,7 +160,7 @@ def _expand_level(
 
 
 def _fetch(
-    service: RecordService,
+    service: RecordReader,
     target: CompiledCollection,
     query: Any,
     info: Any,
@@ -196,7 +196,7 @@ def _fetch(
 
 
 def _expand_forward(
-    service: RecordService,
+    service: RecordReader,
     compiled: CompiledCollection,
     items: list[Item],
     key: str,
@@ -234,7 +234,7 @@ def _expand_forward(
 
 
 def _expand_back(
-    service: RecordService,
+    service: RecordReader,
     compiled: CompiledCollection,
     items: list[Item],
     key: str,

@@ -16,7 +16,7 @@ from ..rules.context import RequestInfo
 
 if TYPE_CHECKING:
     from ..collections.compiled import CompiledCollection
-    from .service import RecordService
+    from .writer import RecordWriter
 
 MISSING_RECORDS = field_error(
     "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
@@ -32,7 +32,7 @@ MAX_CASCADE_DEPTH = 16
 
 
 def missing_relations(
-    service: RecordService, compiled: CompiledCollection, record: dict[str, Any], fields: list[Any]
+    service: RecordWriter, compiled: CompiledCollection, record: dict[str, Any], fields: list[Any]
 ) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     for field in fields:
@@ -63,7 +63,7 @@ def missing_relations(
 
 
 def cascade_delete(
-    service: RecordService,
+    service: RecordWriter,
     compiled: CompiledCollection,
     record: dict[str, Any],
     info: RequestInfo,
@@ -91,7 +91,7 @@ def cascade_delete(
 
 
 def _detach(
-    service: RecordService,
+    service: RecordWriter,
     compiled: CompiledCollection,
     field: Any,
     ref: dict[str, Any],
