@@ -26,9 +26,12 @@ def build_runtime(settings: Settings, emmett_app: Any = None, **ports: Any) -> A
     db = ports.pop("db", None) or Database.from_settings(settings, emmett_app)
     rate_limiter = ports.pop("rate_limiter", None) or default_limiter(settings)
     mail_transport = ports.pop("mail_transport", None)
+    change_sink = ports.pop("change_sink", None)
     if ports:
         raise TypeError(f"unknown ports: {', '.join(sorted(ports))}")
     runtime = Runtime(settings=settings, db=db, rate_limiter=rate_limiter)
+    if change_sink is not None:
+        runtime.use_change_sink(change_sink)
     runtime.mailer = Mailer(settings, runtime.app_settings, mail_transport)
     runtime.mail_queue = BackgroundMail(runtime.mailer, inline=settings.serverless)
     if settings.modules:
@@ -42,7 +45,8 @@ def create_app(settings: Settings | None = None, **ports: Any) -> Any:
     """Build the Emmett app.
 
     ``ports`` replace the adapter chosen from settings: ``db=`` a ``app.db.Database``,
-    ``rate_limiter=`` a ``app.ratelimit.RateLimiter``, ``mail_transport=`` a ``app.mail.MailTransport``.
+    ``rate_limiter=`` a ``app.ratelimit.RateLimiter``, ``mail_transport=`` a ``app.mail.MailTransport``,
+    ``change_sink=`` a ``app.core.events.ChangeSink`` (default: an in-process ``FanOutSink``).
     The returned app carries ``app.runtime`` (settings and adapters) and ``app.api_module`` (the
     Emmett module under ``/api`` whose pipe turns errors into PocketBase envelopes).
     """

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from .core.hooks import settle
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -21,15 +23,21 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class ASGIApp:
-    def __init__(self, emmett_app: Any):
+    def __init__(self, emmett_app: Any, settle: bool = False):
         self.emmett_app = emmett_app
+        #: await the after-commit work a request scheduled before answering (the Lambda door)
+        self.settle = settle
         self._http = emmett_app._asgi_handlers["http"]
         self._websocket = emmett_app._asgi_handlers["ws"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            try:
+                await self._http(scope, receive, send)
+            finally:
+                if self.settle:
+                    await settle()
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":

@@ -10,10 +10,12 @@ from typing import Any
 
 from .core.collections.registry import Registry
 from .core.collections.store import CollectionStore
+from .core.events import ChangeSink, FanOutSink
 from .core.hooks import Hooks
 from .core.records.service import RecordService
 from .core.rules.access import Access
 from .core.rules.compiler import RulesCompiler
+from .core.rules.context import RequestInfo
 from .core.settings_store import SettingsStore
 from .db import Database
 from .settings import Settings
@@ -42,6 +44,9 @@ class Runtime:
     rate_limit_guard: Any = None
     #: Sends mail off the request path (``app.mail.background.BackgroundMail``).
     mail_queue: Any = None
+    #: Receives every committed transaction's changes (``app.core.events``); the default fans
+    #: them out in process (realtime subscribes there).
+    change_sink: ChangeSink = field(default_factory=FanOutSink)
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval
@@ -57,6 +62,15 @@ class Runtime:
             collection.to_json(), text
         )
         self.collections.on_renamed = self._follow_rename
+        self.use_change_sink(self.change_sink)
+        # truncate deletes record by record (hooks, cascades, one change each), as PocketBase does
+        self.collections.truncate_records = lambda collection: self.records.truncate(
+            self.records.collection(collection.id), RequestInfo(context="system")
+        )
+
+    def use_change_sink(self, sink: ChangeSink) -> None:
+        self.change_sink = sink
+        self.db.publish_changes = sink.publish
 
     def _follow_rename(self, old: str, new: str) -> None:
         from .core.settings_store import renamed_rate_limit_rules

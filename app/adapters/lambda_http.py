@@ -23,7 +23,8 @@ def build_handler(settings: Any = None, **ports: Any) -> Mangum:
         env = dict(os.environ)
         env.setdefault("EMMETTBASE_SERVERLESS", "1")
         settings = Settings.from_env(env)
-    return Mangum(ASGIApp(create_app(settings, **ports)), lifespan="off")
+    # settle: coroutine commit hooks finish before the handler returns, never in a later invocation
+    return Mangum(ASGIApp(create_app(settings, **ports), settle=True), lifespan="off")
 
 
 def __getattr__(name: str) -> Any:

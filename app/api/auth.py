@@ -20,8 +20,7 @@ from ..auth.record_tokens import auth_time, load_record, max_lifetime, new_auth_
 from ..auth.session import token_from_header
 from ..core.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
 from ..core.records.projection import parse_fields, project
-from ..core.rules.context import AuthState, RequestInfo
-from ..db.sql import where
+from ..core.rules.context import SUPERUSER_SYSTEM, AuthState, RequestInfo
 from ..runtime import Runtime
 from ..tools.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from .client_ip import real_ip
@@ -218,10 +217,7 @@ def _store_new_hash(runtime: Runtime, compiled: Any, record: dict[str, Any], pas
     """Replace an older or foreign hash (PocketBase bcrypt, Emmett pbkdf2) with argon2id. The
     password did not change, so ``tokenKey`` stays and no session is revoked."""
     new_hash = hash_password(password)
-    column = compiled.columns["password"]
-    runtime.db.execute(
-        where(compiled.table, compiled.id_column == record["id"])._update(**{column.name: new_hash})
-    )
+    runtime.records.update_columns(compiled, record["id"], {"password": new_hash}, SUPERUSER_SYSTEM)
     record["password"] = new_hash
 
 

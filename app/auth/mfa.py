@@ -13,7 +13,6 @@ from typing import Any
 
 from ..core.errors import BadRequest
 from ..core.rules.context import SUPERUSER_SYSTEM, RequestInfo
-from ..db.sql import where
 from ..tools.datetimes import format_datetime
 from .record_tokens import load_record
 
@@ -70,4 +69,4 @@ def check(
 
 
 def _delete(runtime: Any, mfas: Any, mfa_id: str) -> bool:
-    return bool(runtime.db.execute(where(mfas.table, mfas.id_column == mfa_id)._delete()).rowcount)
+    return bool(runtime.records.delete_row(mfas, mfa_id, SUPERUSER_SYSTEM))

@@ -39,11 +39,7 @@ def remember(runtime: Any, compiled: Any, record: dict[str, Any], ip: str, user_
     )
     known = next((row[0] for row in rows if row[1] == fingerprint), None)
     if known is not None:
-        runtime.db.execute(
-            where(origins.table, origins.id_column == known)._update(
-                **{origins.columns["updated"].name: now()}
-            )
-        )
+        runtime.records.update_columns(origins, known, {"updated": now()}, SUPERUSER_SYSTEM)
         return
     if rows and record.get("email"):
         mails.send_auth_alert(runtime, compiled, record, f"{now()} - {ip} {user_agent}")

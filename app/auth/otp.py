@@ -131,7 +131,7 @@ def spend(runtime: Any, otp: dict[str, Any]) -> None:
     """Use up a verified code (single use). Deleting is what makes it so: of two concurrent uses
     only one deletes the row; the other is refused like any invalid code."""
     otps = runtime.records.collection(OTPS)
-    if runtime.db.execute(where(otps.table, otps.id_column == otp["id"])._delete()).rowcount == 0:
+    if not runtime.records.delete_row(otps, otp["id"], SUPERUSER_SYSTEM):
         raise BadRequest(INVALID)
 
 
@@ -139,4 +139,4 @@ def _count_wrong_code(runtime: Any, otps: Any, otp_id: str, duration: int) -> No
     """Count a wrong code against the code itself; the ``ATTEMPTS``-th deletes it."""
     window = max(ATTEMPTS_WINDOW, duration)
     if not runtime.rate_limiter.hit(f"@otp-code:{otp_id}", ATTEMPTS - 1, window).allowed:
-        runtime.db.execute(where(otps.table, otps.id_column == otp_id)._delete())
+        runtime.records.delete_row(otps, otp_id, SUPERUSER_SYSTEM)

@@ -11,7 +11,9 @@
 rolls the whole write back (a batch included) and the client gets the error (an ``ApiError`` keeps
 its status, anything else is a 400 for that write). ``commit`` hooks run after the commit and
 cannot undo it; realtime delivery and webhooks are built on them. A ``commit`` hook may be a
-coroutine function: it is scheduled on the running event loop.
+coroutine function: it is scheduled on the running event loop. On Lambda nothing may outlive the
+invocation (the instance freezes once the handler returns), so the Lambda door awaits what was
+scheduled (``settle``) before it answers.
 """
 
 from __future__ import annotations
@@ -116,6 +118,16 @@ def _schedule(awaitable: Any) -> None:
 
 
 _PENDING: set[asyncio.Task[Any]] = set()
+
+
+async def settle() -> None:
+    """Wait for the commit hooks scheduled on this event loop (including ones they schedule)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        mine = [task for task in _PENDING if task.get_loop() is loop and not task.done()]
+        if not mine:
+            return
+        await asyncio.gather(*mine, return_exceptions=True)
 
 
 def _finished(task: asyncio.Task[Any]) -> None:

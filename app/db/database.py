@@ -72,12 +72,16 @@ class ConnectionLost(DatabaseUnavailable):
 class Transaction:
     """The handle a ``with db.transaction()`` block works with."""
 
-    __slots__ = ("_after_commit", "_db", "conn")
+    __slots__ = ("_after_commit", "_after_rollback", "_db", "changes", "conn")
 
     def __init__(self, db: Database, conn: PooledConnection):
         self._db = db
         self.conn = conn
         self._after_commit: list[Callable[[], Any]] = []
+        self._after_rollback: list[Callable[[], Any]] = []
+        #: the typed changes of this transaction's writes (``app.core.events``), published once
+        #: committed, dropped on rollback
+        self.changes: list[Any] = []
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self._db._run(self.conn, sql, params)
@@ -91,6 +95,10 @@ class Transaction:
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""
         self._after_commit.append(callback)
+
+    def on_rollback(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the transaction has rolled back (never after a commit)."""
+        self._after_rollback.append(callback)
 
 
 class Database:
@@ -112,6 +120,8 @@ class Database:
         #: the schema fence (module docstring): the statement to run after BEGIN, or None to skip
         self._fence_sql: Callable[[], str | None] | None = None
         self._fence_check: Callable[[tuple[Any, ...] | None], None] | None = None
+        #: receives each committed transaction's changes (the runtime's ``ChangeSink.publish``)
+        self.publish_changes: Callable[[list[Any]], None] | None = None
 
     def set_fence(
         self, sql: Callable[[], str | None], check: Callable[[tuple[Any, ...] | None], None]
@@ -205,6 +215,7 @@ class Database:
         lock = self.writer_lock
         if lock is not None:
             lock.acquire()
+        rolled_back: Transaction | None = None
         try:
             fence = None if schema_change or self._fence_sql is None else self._fence_sql()
             conn, fenced = self._begin(schema_change, fence)
@@ -220,6 +231,8 @@ class Database:
                 effects.note()
             except BaseException:
                 self._rollback(conn)
+                tx.changes.clear()
+                rolled_back = tx
                 raise
             finally:
                 self._tx.reset(token)
@@ -227,11 +240,23 @@ class Database:
         finally:
             if lock is not None:
                 lock.release()
-        for callback in tx._after_commit:
+            if rolled_back is not None:  # outside the transaction's context and writer lock
+                _run_callbacks(rolled_back._after_rollback, "after-rollback")
+        if tx.changes and self.publish_changes is not None:
             try:
-                callback()
+                self.publish_changes(tx.changes)
             except Exception:
-                log.exception("after-commit callback failed")
+                log.exception("publishing committed changes failed")
+        _run_callbacks(tx._after_commit, "after-commit")
+
+    def record_change(self, change: Any) -> None:
+        """Collect ``change`` in the current transaction (published once it commits). Outside a
+        transaction (the write already committed on its own) it is published at once."""
+        tx = self._tx.get()
+        if tx is not None:
+            tx.changes.append(change)
+        elif self.publish_changes is not None:
+            self.publish_changes([change])
 
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` after the current transaction commits (immediately when there is none)."""
@@ -341,6 +366,14 @@ class Database:
         self.pool.close_all()
         if self.writer_lock is not None:
             self.writer_lock.close()
+
+
+def _run_callbacks(callbacks: list[Callable[[], Any]], what: str) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("%s callback failed", what)
 
 
 def make_sql_builder(emmett_app: Any, dialect: str) -> EmmettDatabase:

@@ -16,6 +16,7 @@ from ...db import Database
 from ...db.sql import where
 from ...tools.datetimes import now
 from ..errors import BadRequest, NotFound
+from ..events import collection_change
 from . import ddl
 from .model import Collection, collection_from_json
 from .names import conflict_data, conflict_name
@@ -36,9 +37,10 @@ class CollectionStore:
         self.registry = registry
         #: validates a definition's rule expressions; returns errors keyed by rule name
         self.rule_checker = rule_checker
-        #: called with (collection, tx) before a collection's records are truncated or dropped,
-        #: so the records layer can cascade relations; set by the composition root.
-        self.before_truncate: Callable[[Collection], None] | None = None
+        #: deletes a collection's records for ``truncate`` through the records layer (hooks,
+        #: relation cascades, one change per record); set by the composition root. Without it,
+        #: truncate empties the table directly.
+        self.truncate_records: Callable[[Collection], None] | None = None
         #: called with (old name, new name) inside the transaction that renames a collection, so
         #: settings that name it (rate-limit labels) follow; set by the composition root.
         self.on_renamed: Callable[[str, str], None] | None = None
@@ -75,6 +77,7 @@ class CollectionStore:
         ):
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
+            tx.changes.append(collection_change("create", None, collection.to_json()))
         self.registry.invalidate()
         return collection
 
@@ -97,6 +100,7 @@ class CollectionStore:
             if self.on_renamed is not None and original.name != updated.name:
                 self.on_renamed(original.name, updated.name)  # joins this transaction
             bump_version(tx, self.registry.internal)
+            tx.changes.append(collection_change("update", original.to_json(), updated.to_json()))
         self.registry.invalidate()
         return updated
 
@@ -119,12 +123,13 @@ class CollectionStore:
                 tx.execute(statement)
             tx.execute(where(table, table.id == collection.id)._delete())
             bump_version(tx, self.registry.internal)
+            tx.changes.append(collection_change("delete", collection.to_json(), None))
         self.registry.invalidate()
 
     def truncate(self, key: str) -> None:
         collection = self.get(key)
-        if self.before_truncate is not None:
-            self.before_truncate(collection)
+        if self.truncate_records is not None:
+            self.truncate_records(collection)
             return
         with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.truncate_table(collection):
@@ -177,16 +182,19 @@ class CollectionStore:
             for original, new in planned:
                 if original is None:
                     insert_collection(tx, self.db.dialect, self.registry.internal, new)
+                    tx.changes.append(collection_change("create", None, new.to_json()))
                 else:
                     new.updated = now()
                     for statement in ddl.alter_table(original, new, self.db.dialect):
                         tx.execute(statement)
                     self._write_definition(tx, new)
+                    tx.changes.append(collection_change("update", original.to_json(), new.to_json()))
             table = self.registry.internal.collections
             for collection in removed:
                 for statement in ddl.drop_indexes(collection) + ddl.drop_table(collection):
                     tx.execute(statement)
                 tx.execute(where(table, table.id == collection.id)._delete())
+                tx.changes.append(collection_change("delete", collection.to_json(), None))
             bump_version(tx, self.registry.internal)
         self.registry.invalidate()
 

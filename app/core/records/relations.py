@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...db.sql import json_array_has_any, where
 from ..errors import BadRequest, field_error
+from ..events import record_change
 from ..rules.context import RequestInfo
 
 if TYPE_CHECKING:
@@ -113,3 +114,5 @@ def _detach(
         **{compiled.columns[field.name].name: to_db}
     )
     service.db.execute(sql)
+    after = {**ref, field.name: new_value}
+    service.db.record_change(record_change(compiled, "update", str(ref["id"]), ref, after, info.auth))

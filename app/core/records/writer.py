@@ -14,6 +14,7 @@ from ...tools.ids import generate_from_pattern
 from ..collections.compiled import CompiledCollection
 from ..collections.fields import PlainPassword
 from ..errors import BadRequest, NotFound
+from ..events import record_change
 from ..hooks import RecordEvent
 from ..rules.context import RequestInfo
 from .auth_fields import apply_auth_rules
@@ -23,6 +24,7 @@ from .reader import RecordReader, plausible_id
 from .relations import cascade_delete, missing_relations
 
 AUTH_LEFTOVERS = ("_externalAuths", "_mfas", "_otps", "_authOrigins")
+TRUNCATE_BATCH = 500
 
 
 class RecordWriter(RecordReader):
@@ -62,6 +64,9 @@ class RecordWriter(RecordReader):
                 values = [f.kind.to_db(f, record[f.name], dialect) for f in compiled.collection.fields]
                 tx.execute(compiled.insert_sql, values)
                 self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
+                tx.changes.append(
+                    record_change(compiled, "create", record["id"], None, _public(record), info.auth)
+                )
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
@@ -130,6 +135,9 @@ class RecordWriter(RecordReader):
                         query = query & rule
                     if tx.execute(where(compiled.table, query)._update(**values)).rowcount == 0:
                         raise NotFound()
+                tx.changes.append(
+                    record_change(compiled, "update", record_id, original, _public(record), info.auth)
+                )
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
@@ -158,17 +166,77 @@ class RecordWriter(RecordReader):
         self.hooks.run(event, "before")
         cascade_delete(self, compiled, record, info, depth)
         if compiled.collection.is_auth:
-            self._delete_auth_leftovers(compiled, str(record["id"]))
+            self._delete_auth_leftovers(compiled, str(record["id"]), info)
         query = compiled.id_column == record["id"]
         if rule is not None:
             query = query & rule
         if self.db.execute(where(compiled.table, query)._delete()).rowcount == 0:
             raise NotFound()
+        self.db.record_change(
+            record_change(compiled, "delete", str(record["id"]), dict(record), None, info.auth)
+        )
         self.hooks.run(event, "after")
         self.db.on_commit(lambda: self.hooks.run_after_commit(event))
 
-    def _delete_auth_leftovers(self, compiled: CompiledCollection, record_id: str) -> None:
-        """An auth record's OAuth2 links, pending MFA sessions, OTPs and sign-in origins go with it."""
+    def truncate(self, compiled: CompiledCollection, info: RequestInfo) -> None:
+        """Delete every record of a collection one by one in one transaction, as PocketBase's
+        truncate does: hooks run, and relations pointing at them are detached or cascaded."""
+        if compiled.collection.is_view:
+            raise BadRequest("Unsupported collection type.")
+        with self.db.transaction():
+            while True:
+                sql = where(compiled.table)._select(*compiled.all_columns, limitby=(0, TRUNCATE_BATCH))
+                rows = self.db.fetchall(sql)
+                for row in rows:
+                    record = compiled.row_to_python(row, compiled.collection.fields)
+                    self.delete_loaded(compiled, record, info)
+                if len(rows) < TRUNCATE_BATCH:
+                    break
+
+    # -- writes the server makes for itself (auth flows): no hooks, but changes like any write ---
+
+    def update_columns(
+        self, compiled: CompiledCollection, record_id: str, values: dict[str, Any], info: RequestInfo
+    ) -> bool:
+        """Set ``values`` (python values by field name) on a record; False when it is gone."""
+        with self.db.transaction() as tx:
+            before = self._load_or_none(compiled, compiled.id_column == record_id)
+            if before is None:
+                return False
+            dialect = self.db.dialect
+            columns = {
+                compiled.columns[name].name: compiled.fields[name].kind.to_db(
+                    compiled.fields[name], value, dialect
+                )
+                for name, value in values.items()
+            }
+            tx.execute(where(compiled.table, compiled.id_column == record_id)._update(**columns))
+            after = {**before, **values}
+            tx.changes.append(record_change(compiled, "update", record_id, before, after, info.auth))
+        return True
+
+    def delete_row(self, compiled: CompiledCollection, record_id: str, info: RequestInfo) -> bool:
+        """Delete a record of a system collection without hooks; False when it was already gone
+        (a concurrent request consumed it)."""
+        with self.db.transaction() as tx:
+            before = self._load_or_none(compiled, compiled.id_column == record_id)
+            if before is None:
+                return False
+            if tx.execute(where(compiled.table, compiled.id_column == record_id)._delete()).rowcount == 0:
+                return False
+            tx.changes.append(record_change(compiled, "delete", record_id, before, None, info.auth))
+        return True
+
+    def _load_or_none(self, compiled: CompiledCollection, query: Any) -> dict[str, Any] | None:
+        sql = where(compiled.table, query)._select(
+            *compiled.all_columns, for_update=self.db.dialect == "postgres"
+        )
+        row = self.db.fetchone(sql)
+        return None if row is None else compiled.row_to_python(row, compiled.collection.fields)
+
+    def _delete_auth_leftovers(self, compiled: CompiledCollection, record_id: str, info: RequestInfo) -> None:
+        """An auth record's OAuth2 links, pending MFA sessions, OTPs and sign-in origins go with it
+        (each one a delete change)."""
         for name in AUTH_LEFTOVERS:
             system = self.registry.get(name)
             if system is None:
@@ -176,7 +244,15 @@ class RecordWriter(RecordReader):
             mine = (system.columns["collectionRef"] == compiled.id) & (
                 system.columns["recordRef"] == record_id
             )
+            rows = self.db.fetchall(where(system.table, mine)._select(*system.all_columns))
+            if not rows:
+                continue
             self.db.execute(where(system.table, mine)._delete())
+            for row in rows:
+                before = system.row_to_python(row, system.collection.fields)
+                self.db.record_change(
+                    record_change(system, "delete", str(before["id"]), before, None, info.auth)
+                )
 
     def _load_for_write(self, compiled: CompiledCollection, record_id: str, rule: Any) -> dict[str, Any]:
         query = compiled.id_column == record_id
