@@ -5,6 +5,7 @@ the locking read and of the statements themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...db import IntegrityViolation
@@ -64,9 +65,8 @@ class RecordWriter(RecordReader):
                 values = [f.kind.to_db(f, record[f.name], dialect) for f in compiled.collection.fields]
                 tx.execute(compiled.insert_sql, values)
                 self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
-                tx.changes.append(
-                    record_change(compiled, "create", record["id"], None, _public(record), info.auth)
-                )
+                stored = _stored(compiled, record, lambda i, name: values[i])
+                tx.changes.append(record_change(compiled, "create", record["id"], None, stored, info.auth))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
@@ -135,9 +135,8 @@ class RecordWriter(RecordReader):
                         query = query & rule
                     if tx.execute(where(compiled.table, query)._update(**values)).rowcount == 0:
                         raise NotFound()
-                tx.changes.append(
-                    record_change(compiled, "update", record_id, original, _public(record), info.auth)
-                )
+                stored = _stored(compiled, record, lambda i, name: values[compiled.columns[name].name])
+                tx.changes.append(record_change(compiled, "update", record_id, original, stored, info.auth))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
         except IntegrityViolation as exc:
@@ -326,6 +325,18 @@ class RecordWriter(RecordReader):
 
 def _unchecked(fields: list[Any], errors: dict[str, Any]) -> list[Any]:
     return [f for f in fields if f.name not in errors]
+
+
+def _stored(
+    compiled: CompiledCollection, record: dict[str, Any], hashed: Callable[[int, str], Any]
+) -> dict[str, Any]:
+    """The record as stored, for its change: a plain password still in it (fields of non-auth
+    collections are hashed on the way to the database) is replaced by that hash."""
+    stored = dict(record)
+    for position, f in enumerate(compiled.collection.fields):
+        if isinstance(stored.get(f.name), PlainPassword):
+            stored[f.name] = hashed(position, f.name) if stored[f.name] else ""
+    return stored
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
