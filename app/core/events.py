@@ -32,8 +32,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 log = logging.getLogger("emmettbase.events")
 
@@ -49,9 +48,8 @@ def new_event_id() -> str:
     return f"{_PREFIX}{next(_COUNTER):010x}"
 
 
-@dataclass(frozen=True, slots=True)
-class RecordChange:
-    """One record written by a committed transaction."""
+class RecordChange(NamedTuple):
+    """One record written by a committed transaction (a tuple: immutable and cheap to build)."""
 
     id: str
     collection_id: str
@@ -68,8 +66,7 @@ class RecordChange:
         return self.after if self.after is not None else (self.before or {})
 
 
-@dataclass(frozen=True, slots=True)
-class CollectionChange:
+class CollectionChange(NamedTuple):
     """One collection definition created, updated or deleted (``before``/``after``: its JSON)."""
 
     id: str

@@ -73,6 +73,8 @@ class CompiledCollection:
             f"VALUES ({', '.join([placeholder] * len(collection.fields))})"
         )
         self.relations = [f for f in collection.fields if f.type == "relation"]
+        #: (position, name) of the password fields (their stored value is a hash: change records)
+        self.passwords = [(i, f.name) for i, f in enumerate(collection.fields) if f.type == "password"]
         self.public = View(self, [f for f in collection.fields if not f.hidden])
         # Superusers see hidden fields too, except the credentials (as in PocketBase).
         secret = {"password", "tokenKey"} if collection.is_auth else set()

@@ -5,7 +5,6 @@ the locking read and of the statements themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ...db import IntegrityViolation
@@ -65,7 +64,7 @@ class RecordWriter(RecordReader):
                 values = [f.kind.to_db(f, record[f.name], dialect) for f in compiled.collection.fields]
                 tx.execute(compiled.insert_sql, values)
                 self.access.check_create(compiled, info, lambda q: self._exists(compiled, record["id"], q))
-                stored = _stored(compiled, record, lambda i, name: values[i])
+                stored = _stored(compiled, record, values, by_name=False)
                 tx.changes.append(record_change(compiled, "create", record["id"], None, stored, info.auth))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
@@ -128,6 +127,7 @@ class RecordWriter(RecordReader):
                 self.hooks.run(event, "before")
                 changed_fields = self._changed(compiled, record, original)
                 self._raise_invalid(compiled, record, False, changed_fields, {}, message)
+                values: dict[str, Any] = {}
                 if changed_fields:
                     values = self._db_values(compiled, record, [f.name for f in changed_fields])
                     query = compiled.id_column == record_id
@@ -135,7 +135,7 @@ class RecordWriter(RecordReader):
                         query = query & rule
                     if tx.execute(where(compiled.table, query)._update(**values)).rowcount == 0:
                         raise NotFound()
-                stored = _stored(compiled, record, lambda i, name: values[compiled.columns[name].name])
+                stored = _stored(compiled, record, values, by_name=True)
                 tx.changes.append(record_change(compiled, "update", record_id, original, stored, info.auth))
                 self.hooks.run(event, "after")
                 tx.on_commit(lambda: self.hooks.run_after_commit(event))
@@ -328,14 +328,16 @@ def _unchecked(fields: list[Any], errors: dict[str, Any]) -> list[Any]:
 
 
 def _stored(
-    compiled: CompiledCollection, record: dict[str, Any], hashed: Callable[[int, str], Any]
+    compiled: CompiledCollection, record: dict[str, Any], values: Any, by_name: bool
 ) -> dict[str, Any]:
     """The record as stored, for its change: a plain password still in it (fields of non-auth
-    collections are hashed on the way to the database) is replaced by that hash."""
+    collections are hashed on the way to the database) is replaced by that hash, taken from the
+    statement's ``values`` (by position for an INSERT, by column name for an UPDATE)."""
     stored = dict(record)
-    for position, f in enumerate(compiled.collection.fields):
-        if isinstance(stored.get(f.name), PlainPassword):
-            stored[f.name] = hashed(position, f.name) if stored[f.name] else ""
+    for position, name in compiled.passwords:  # usually none: the loop is free
+        if isinstance(stored.get(name), PlainPassword):
+            key = compiled.columns[name].name if by_name else position
+            stored[name] = values[key] if stored[name] else ""
     return stored
 
 
