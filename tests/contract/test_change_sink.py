@@ -347,3 +347,69 @@ def _system() -> Any:
     from app.core.rules.context import RequestInfo
 
     return RequestInfo(context="system")
+
+
+# -- OAuth2 linking and code-first collections ---------------------------------------------------
+
+
+def test_oauth2_sign_up_and_linking_are_changes(door):
+    from tests.api.test_oauth2 import ALICE, configure, oidc, sign_in
+    from tests.support.fake_oauth2 import FakeOAuth2Provider
+
+    fake = FakeOAuth2Provider().start()
+    try:
+        configure(door, door.su, oidc(fake))
+
+        def sign_up() -> None:
+            assert sign_in(door, fake, ALICE).status_code == 200
+
+        changes = actions(expect_changes(door, sign_up))
+        assert ("users", "create") in changes and ("_externalAuths", "create") in changes
+        create_user(door, "erin@example.com", "erin-password-1")
+        own = user_headers(door, "erin@example.com", "erin-password-1")
+        proof = {"sub": "erin-g", "email": "erin@example.com", "email_verified": True}
+
+        def link() -> None:
+            assert sign_in(door, fake, proof, headers=own).status_code == 200
+
+        changes = actions(expect_changes(door, link))
+        assert ("_externalAuths", "create") in changes and ("users", "update") in changes
+    finally:
+        fake.stop()
+
+
+def test_code_first_collections_and_their_records_are_changes(make_settings):
+    from app import create_app
+
+    sink = RecordingSink()
+    door = AsgiDoor(create_app(make_settings(modules=("tests.support.codefirst_models",)), change_sink=sink))
+    door.sink = sink
+    try:
+        door.runtime.sync_code_collections()
+        synced = [c for batch in sink.take() for c in batch]
+        assert {c.collection_name for c in synced if isinstance(c, CollectionChange)} >= {"products", "posts"}
+        su = superuser_headers(door)
+        create_product = lambda: create(door, "products", {"name": "Lamp", "price": 12.5}, su)  # noqa: E731
+        changes = expect_changes(door, create_product)
+        assert actions(changes) == [("products", "create")]
+        assert changes[0].after["available"] is True, "the model's default is in the stored values"
+    finally:
+        door.close()
+
+
+def test_a_rehash_at_sign_in_is_an_update_change(door):
+    import bcrypt
+
+    user = create_user(door, "legacy@example.com")
+    compiled = door.runtime.registry.get("users")
+    old = bcrypt.hashpw(b"old-pocketbase-pw", bcrypt.gensalt(4)).decode().replace("$2b$", "$2a$")
+    door.runtime.records.update_columns(compiled, user["id"], {"password": old}, _system())
+
+    def sign_in() -> None:
+        body = {"identity": "legacy@example.com", "password": "old-pocketbase-pw"}
+        assert door.post(f"{USERS}/auth-with-password", json=body).status_code == 200
+
+    changes = expect_changes(door, sign_in)
+    rehash = [c for c in changes if c.collection_name == "users"]
+    assert len(rehash) == 1 and rehash[0].before["password"] == old
+    assert rehash[0].after["password"].startswith("$argon2id$")
