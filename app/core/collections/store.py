@@ -77,7 +77,6 @@ class CollectionStore:
         ):
             insert_collection(tx, self.db.dialect, self.registry.internal, collection)
             bump_version(tx, self.registry.internal)
-            tx.changes.append(collection_change("create", None, collection.to_json()))
         self.registry.invalidate()
         return collection
 
@@ -182,7 +181,6 @@ class CollectionStore:
             for original, new in planned:
                 if original is None:
                     insert_collection(tx, self.db.dialect, self.registry.internal, new)
-                    tx.changes.append(collection_change("create", None, new.to_json()))
                 else:
                     new.updated = now()
                     for statement in ddl.alter_table(original, new, self.db.dialect):

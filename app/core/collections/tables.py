@@ -19,6 +19,7 @@ from ...db import Database, DatabaseError, SchemaMismatch, Transaction
 from ...db.sql import where
 from ...tools.datetimes import now
 from ...tools.ids import random_string
+from ..events import collection_change
 from . import ddl
 from .indexes import quote
 from .model import Collection
@@ -85,7 +86,7 @@ def bump_version(tx: Transaction, internal: InternalTables) -> None:
 def insert_collection(
     tx: Transaction, dialect: str, internal: InternalTables, collection: Collection
 ) -> None:
-    """Create the table and store the definition (in the caller's transaction)."""
+    """Create the table and store the definition (in the caller's transaction, with its change)."""
     stamp = now()
     collection.created = collection.created or stamp
     collection.updated = stamp
@@ -101,6 +102,7 @@ def insert_collection(
             updated=collection.updated,
         )
     )
+    tx.changes.append(collection_change("create", None, collection.to_json()))
 
 
 def definition_text(collection: Collection) -> str:
