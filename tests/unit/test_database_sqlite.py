@@ -71,3 +71,28 @@ def test_builder_never_connects(db):
     assert sql.startswith('SELECT "t"."id" FROM "t"')
     with pytest.raises(RuntimeError, match="never connects"):
         db.dal._adapter.connector()
+
+
+def test_changes_are_published_once_after_commit_and_dropped_on_rollback(db):
+    published: list[list[str]] = []
+    rolled_back: list[bool] = []
+
+    def publish(changes):
+        assert not db.in_transaction, "published outside the transaction"
+        published.append(list(changes))
+
+    db.publish_changes = publish
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO t (id) VALUES ('a')")
+        db.record_change("a")
+        with db.transaction():  # a nested block joins: one publish for the whole transaction
+            db.record_change("b")
+        tx.on_rollback(lambda: rolled_back.append(True))
+        assert published == []
+    assert published == [["a", "b"]] and rolled_back == []
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        db.record_change("c")
+        tx.on_rollback(lambda: rolled_back.append(db.in_transaction))
+        raise RuntimeError("boom")
+    assert published == [["a", "b"]], "nothing of a rolled-back transaction"
+    assert rolled_back == [False], "on_rollback runs once, outside the transaction"
