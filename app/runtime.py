@@ -64,8 +64,8 @@ class Runtime:
         self.collections.on_renamed = self._follow_rename
         self.use_change_sink(self.change_sink)
         # truncate deletes record by record (hooks, cascades, one change each), as PocketBase does
-        self.collections.truncate_records = lambda collection: self.records.truncate(
-            self.records.collection(collection.id), RequestInfo(context="system")
+        self.collections.truncate_records = lambda collection, auth: self.records.truncate(
+            self.records.collection(collection.id), RequestInfo(auth=auth, context="system")
         )
 
     def use_change_sink(self, sink: ChangeSink) -> None:

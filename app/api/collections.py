@@ -101,6 +101,6 @@ def mount(api: Any, runtime: Runtime) -> None:
 
     @api.route("/collections/<str:key>/truncate", name="collections_truncate", methods=["delete"])
     async def collections_truncate(key: str) -> Any:
-        await superuser()
-        store.truncate(key)
+        info = await superuser()
+        store.truncate(key, info.auth)
         return empty_response(204)

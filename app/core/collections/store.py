@@ -40,7 +40,7 @@ class CollectionStore:
         #: deletes a collection's records for ``truncate`` through the records layer (hooks,
         #: relation cascades, one change per record); set by the composition root. Without it,
         #: truncate empties the table directly.
-        self.truncate_records: Callable[[Collection], None] | None = None
+        self.truncate_records: Callable[[Collection, Any], None] | None = None
         #: called with (old name, new name) inside the transaction that renames a collection, so
         #: settings that name it (rate-limit labels) follow; set by the composition root.
         self.on_renamed: Callable[[str, str], None] | None = None
@@ -125,10 +125,11 @@ class CollectionStore:
             tx.changes.append(collection_change("delete", collection.to_json(), None))
         self.registry.invalidate()
 
-    def truncate(self, key: str) -> None:
+    def truncate(self, key: str, auth: Any = None) -> None:
+        """Delete every record of a collection; ``auth`` (who asked) goes into the changes."""
         collection = self.get(key)
         if self.truncate_records is not None:
-            self.truncate_records(collection)
+            self.truncate_records(collection, auth)
             return
         with self.db.transaction(schema_change=True) as tx:
             for statement in ddl.truncate_table(collection):
