@@ -11,7 +11,9 @@ The sink contract (what a ``ChangeSink`` may rely on):
   that transaction in the order the writes happened (a batch is one call); never while the
   transaction is open, never for a transaction that rolled back.
 - one change per affected record and write: a record created then updated in one transaction
-  gives two changes; a cascade gives one change per record it deleted or detached.
+  gives two changes (the second's ``before`` is the first's ``after``); a cascade gives one change
+  per record it deleted or detached; an update that changes no value still gives one (its hooks
+  run too, as in PocketBase).
 - ``before``/``after`` are the stored values (python values per field, not the API's JSON):
   ``before`` is None for a create, ``after`` is None for a delete. They include hidden and secret
   fields (password hashes, ``tokenKey``): a consumer that sends them anywhere applies the

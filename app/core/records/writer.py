@@ -1,6 +1,8 @@
-"""Writing records: create, update and delete, each in one transaction with its hooks, relation
-checks and cascades. Access decisions come from ``Access``; the update and delete rules are part of
-the locking read and of the statements themselves.
+"""Writing records: create, update, delete and truncate, each in one transaction with its hooks,
+relation checks and cascades, and the writes the auth flows make without hooks. Access decisions
+come from ``Access``; the update and delete rules are part of the locking read and of the
+statements themselves. Every write adds its ``RecordChange`` (``app.core.events``) to the
+transaction right after its statement, before ``after`` hooks (whose own writes follow it).
 """
 
 from __future__ import annotations
