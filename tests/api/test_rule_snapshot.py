@@ -92,3 +92,18 @@ def test_a_deleted_records_view_rule_is_checked_on_its_snapshot_after_commit(loa
 
 def _auth(runtime: Any, record: dict[str, Any]) -> Any:
     return AuthState(runtime.records.collection("users"), record)
+
+
+def test_open_and_locked_rules_on_a_snapshot(loaded):  # noqa: F811
+    _, door, headers = loaded
+    runtime = door.runtime
+    body = {"name": "flyers", "viewRule": "", "fields": [{"name": "text", "type": "text"}]}
+    assert door.post("/api/collections", json=body, headers=headers).status_code == 200
+    guest = RequestInfo()
+    snapshot = {"id": "f00000000000001", "text": "gone"}
+    flyers = runtime.records.collection("flyers")
+    assert allowed_on_snapshot(runtime.access, runtime.db, flyers, "viewRule", guest, snapshot) is True
+    assert door.patch("/api/collections/flyers", json={"viewRule": None}, headers=headers).status_code == 200
+    flyers = runtime.records.collection("flyers")
+    assert allowed_on_snapshot(runtime.access, runtime.db, flyers, "viewRule", guest, snapshot) is False
+    assert allowed_on_snapshot(runtime.access, runtime.db, flyers, "viewRule", SYSTEM, snapshot) is True
