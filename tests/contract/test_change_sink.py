@@ -414,3 +414,22 @@ def test_a_rehash_at_sign_in_is_an_update_change(door):
     rehash = [c for c in changes if c.collection_name == "users"]
     assert len(rehash) == 1 and rehash[0].before["password"] == old
     assert rehash[0].after["password"].startswith("$argon2id$")
+
+
+def test_through_the_lambda_door_the_change_is_published_before_the_handler_returns(make_settings):
+    from app.adapters.lambda_http import build_handler
+    from tests.support.doors import LambdaDoor
+
+    sink = RecordingSink()
+    settings = make_settings().with_(serverless=True, serverless_ephemeral=True)
+    door = LambdaDoor(build_handler(settings, change_sink=sink))
+    sink.db = door.runtime.db
+    door.sink = sink
+    try:
+        door.su = superuser_headers(door)
+        make_world(door)
+        changes = expect_changes(door, lambda: create(door, "authors", {"name": "L"}))
+        assert actions(changes) == [("authors", "create")]
+        assert not sink.published_inside_transaction
+    finally:
+        door.close()
