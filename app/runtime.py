@@ -1,21 +1,30 @@
 """The running application's shared state: settings, adapters, and the domain services built on them.
 
-One ``Runtime`` per app instance, built by ``create_app``. It holds no per-request data.
+One ``Runtime`` per app instance, built by the composition root (``app.composition.build_runtime``)
+from its ports. It holds no per-request data. Ports are typed with the Protocols their consumers
+declare; nothing here imports the HTTP layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .auth.rate_limiter import RateLimiter
+from .core.collections.model import Collection
 from .core.collections.registry import Registry
 from .core.collections.store import CollectionStore
+from .core.files import FileStorage
 from .core.hooks import Hooks
 from .core.records.service import RecordService
 from .core.rules.access import Access
 from .core.rules.compiler import RulesCompiler
 from .core.settings_store import SettingsStore
 from .db import Database
+from .mail import MailTransport
+from .mail.background import BackgroundMail
+from .mail.mailer import Mailer
 from .settings import Settings
 
 
@@ -23,6 +32,10 @@ from .settings import Settings
 class Runtime:
     settings: Settings
     db: Database
+    #: The ``RateLimiter`` port, chosen by the composition root.
+    rate_limiter: RateLimiter
+    #: Where ``file`` fields' bytes live (``FileStorage`` port), chosen by the composition root.
+    file_storage: FileStorage
     hooks: Hooks = field(default_factory=Hooks)
     registry: Registry = field(init=False)
     collections: CollectionStore = field(init=False)
@@ -31,17 +44,18 @@ class Runtime:
     rules: RulesCompiler = field(init=False)
     app_settings: SettingsStore = field(init=False)
     #: Matches a collection definition against a ``filter`` of the collections list API.
-    collection_filter: Any = None
+    collection_filter: Callable[[Collection, str], bool] = field(init=False)
     #: Collections declared as Emmett models in ``settings.modules`` (``app.modules``).
     code_collections: list[Any] = field(default_factory=list)
-    #: The ``RateLimiter`` port (``app.ratelimit``), chosen by ``build_runtime``.
-    rate_limiter: Any = None
-    #: The ``Mailer`` service (``app.mail.mailer``), chosen by ``build_runtime``.
-    mailer: Any = None
-    #: Applies the ``rateLimits`` settings to requests (``app.api.ratelimit``), made on first use.
+    #: The ``MailTransport`` port; None lets the ``Mailer`` choose per message from the settings.
+    mail_transport: MailTransport | None = None
+    #: The ``Mailer`` service over the transport.
+    mailer: Mailer = field(init=False)
+    #: Sends mail off the request path (inline on Lambda: nothing is left for a later invocation).
+    mail_queue: BackgroundMail = field(init=False)
+    #: Applies the ``rateLimits`` settings to requests (``app.api.ratelimit.RateLimitGuard``), made
+    #: on first use by the HTTP layer; typed loosely so this module never imports ``app.api``.
     rate_limit_guard: Any = None
-    #: Sends mail off the request path (``app.mail.background.BackgroundMail``).
-    mail_queue: Any = None
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval
@@ -57,6 +71,8 @@ class Runtime:
             collection.to_json(), text
         )
         self.collections.on_renamed = self._follow_rename
+        self.mailer = Mailer(self.settings, self.app_settings, self.mail_transport)
+        self.mail_queue = BackgroundMail(self.mailer, inline=self.settings.serverless)
 
     def _follow_rename(self, old: str, new: str) -> None:
         from .core.settings_store import renamed_rate_limit_rules
@@ -72,6 +88,5 @@ class Runtime:
         return sync_code_collections(self)
 
     def close(self) -> None:
-        if self.mail_queue is not None:
-            self.mail_queue.close()
+        self.mail_queue.close()
         self.db.close()
