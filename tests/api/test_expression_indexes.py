@@ -38,7 +38,8 @@ POCKETBASE_INDEXES = {
         "CREATE UNIQUE INDEX idx_members_live ON members (email) WHERE active = 1 AND status != 'archived'"
     ),
     "idx_members_city": (
-        "CREATE INDEX idx_members_city ON members (json_extract(meta, '$.address.city')) WHERE meta IS NOT NULL"
+        "CREATE INDEX idx_members_city ON members (json_extract(meta, '$.address.city'))"
+        " WHERE meta IS NOT NULL"
     ),
     "idx_members_trim": "CREATE INDEX IF NOT EXISTS idx_members_trim ON members (trim(name), upper(status))",
     "idx_members_top": "CREATE INDEX idx_members_top ON members (score DESC) WHERE score >= 10 OR NOT active",
