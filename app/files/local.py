@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 
 from ..core.files import FileMissing, check_key
 
@@ -27,6 +25,8 @@ class LocalFileStorage:
         path = self._path(key)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
+        import tempfile  # not at import: the module is loaded on every cold start
+
         fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -56,6 +56,8 @@ class LocalFileStorage:
         if not os.path.isdir(directory):
             return 0
         count = sum(1 for _, _, names in os.walk(directory) for name in names if not name.startswith(".tmp-"))
+        import shutil
+
         shutil.rmtree(directory, ignore_errors=True)
         return count
 

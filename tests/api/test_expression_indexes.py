@@ -181,6 +181,7 @@ HOSTILE = [
     "CREATE INDEX idx_h ON accounts (handle) WHERE meta = '{}'",
     "CREATE INDEX idx_h ON accounts (handle) WHERE handle = NULL",
     "CREATE INDEX idx_h ON accounts (json_extract(meta, '$..a'))",
+    "CREATE INDEX idx_h ON accounts (nosuch)",
     "CREATE INDEX idx_h ON accounts (lower(nosuch))",
     "CREATE INDEX idx_h ON accounts (handle) WHERE nosuch != ''",
     "CREATE INDEX CONCURRENTLY idx_h ON accounts (handle)",
