@@ -40,6 +40,14 @@ class Ports:
     # Further ports (the change sink of issue 9) are added here, with their default below.
 
 
+def lambda_settings() -> Settings:
+    """Settings for any Lambda entry point (HTTP, and the coming WebSocket, stream and migration
+    handlers): the environment, with ``EMMETTBASE_SERVERLESS=1`` unless it says otherwise."""
+    env = dict(os.environ)
+    env.setdefault("EMMETTBASE_SERVERLESS", "1")
+    return Settings.from_env(env)
+
+
 def default_ports(settings: Settings, emmett_app: Any = None, **given: Any) -> Ports:
     """The ports ``settings`` call for; a port passed by name in ``given`` is used as is.
 

@@ -167,7 +167,7 @@ def parse_index(text: str) -> IndexDef:
     return _parse(text)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _parse(text: str) -> IndexDef:
     # Cached: identity lookups and DDL re-read the same stored texts (an IndexDef is immutable).
     simple = _parse_simple(text)
