@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from app.core.collections.indexes import IndexError_, check_index, format_index, parse_index, render_index
+from app.core.collections.index_check import check_index
+from app.core.collections.indexes import IndexError_, format_index, parse_index, render_index
 
 KINDS = {"name": "text", "email": "text", "score": "number", "active": "bool", "meta": "json"}
 

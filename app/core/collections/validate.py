@@ -13,7 +13,8 @@ from typing import Any
 
 from ..errors import BadRequest, field_error
 from .fields import UnknownFieldType, field_type
-from .indexes import IndexError_, check_index, format_index, parse_index
+from .index_check import check_index, storage_kind
+from .indexes import IndexError_, format_index, parse_index
 from .model import COLLECTION_TYPES, RULE_NAMES, Collection, Field
 from .names import namespace_errors
 from .oauth2_options import oauth2_errors
@@ -288,9 +289,3 @@ def _normalize_indexes(collection: Collection) -> dict[str, Any] | None:
         return errors
     collection.indexes = normalized
     return None
-
-
-def storage_kind(field: Field) -> str:
-    """How an index expression sees ``field``: text, number, bool or json (its PostgreSQL column)."""
-    column = field.kind.column_sql(field, "postgres").split()[0].upper()
-    return {"DOUBLE": "number", "BOOLEAN": "bool", "JSONB": "json"}.get(column, "text")
