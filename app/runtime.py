@@ -1,16 +1,22 @@
 """The running application's shared state: settings, adapters, and the domain services built on them.
 
-One ``Runtime`` per app instance, built by ``create_app``. It holds no per-request data.
+One ``Runtime`` per app instance, built by the composition root (``app.composition.build_runtime``)
+from its ports. It holds no per-request data. Ports are typed with the Protocols their consumers
+declare; nothing here imports the HTTP layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .auth.rate_limiter import RateLimiter
+from .core.collections.model import Collection
 from .core.collections.registry import Registry
 from .core.collections.store import CollectionStore
 from .core.events import ChangeSink, FanOutSink
+from .core.files import FileStorage
 from .core.hooks import Hooks
 from .core.records.service import RecordService
 from .core.rules.access import Access
@@ -18,6 +24,9 @@ from .core.rules.compiler import RulesCompiler
 from .core.rules.context import RequestInfo
 from .core.settings_store import SettingsStore
 from .db import Database
+from .mail import MailTransport
+from .mail.background import BackgroundMail
+from .mail.mailer import Mailer
 from .settings import Settings
 
 
@@ -25,6 +34,10 @@ from .settings import Settings
 class Runtime:
     settings: Settings
     db: Database
+    #: The ``RateLimiter`` port, chosen by the composition root.
+    rate_limiter: RateLimiter
+    #: Where ``file`` fields' bytes live (``FileStorage`` port), chosen by the composition root.
+    file_storage: FileStorage
     hooks: Hooks = field(default_factory=Hooks)
     registry: Registry = field(init=False)
     collections: CollectionStore = field(init=False)
@@ -33,17 +46,18 @@ class Runtime:
     rules: RulesCompiler = field(init=False)
     app_settings: SettingsStore = field(init=False)
     #: Matches a collection definition against a ``filter`` of the collections list API.
-    collection_filter: Any = None
+    collection_filter: Callable[[Collection, str], bool] = field(init=False)
     #: Collections declared as Emmett models in ``settings.modules`` (``app.modules``).
     code_collections: list[Any] = field(default_factory=list)
-    #: The ``RateLimiter`` port (``app.ratelimit``), chosen by ``build_runtime``.
-    rate_limiter: Any = None
-    #: The ``Mailer`` service (``app.mail.mailer``), chosen by ``build_runtime``.
-    mailer: Any = None
-    #: Applies the ``rateLimits`` settings to requests (``app.api.ratelimit``), made on first use.
+    #: The ``MailTransport`` port; None lets the ``Mailer`` choose per message from the settings.
+    mail_transport: MailTransport | None = None
+    #: The ``Mailer`` service over the transport.
+    mailer: Mailer = field(init=False)
+    #: Sends mail off the request path (inline on Lambda: nothing is left for a later invocation).
+    mail_queue: BackgroundMail = field(init=False)
+    #: Applies the ``rateLimits`` settings to requests (``app.api.ratelimit.RateLimitGuard``), made
+    #: on first use by the HTTP layer; typed loosely so this module never imports ``app.api``.
     rate_limit_guard: Any = None
-    #: Sends mail off the request path (``app.mail.background.BackgroundMail``).
-    mail_queue: Any = None
     #: Receives every committed transaction's changes (``app.core.events``); the default fans
     #: them out in process (realtime subscribes there).
     change_sink: ChangeSink = field(default_factory=FanOutSink)
@@ -62,6 +76,8 @@ class Runtime:
             collection.to_json(), text
         )
         self.collections.on_renamed = self._follow_rename
+        self.mailer = Mailer(self.settings, self.app_settings, self.mail_transport)
+        self.mail_queue = BackgroundMail(self.mailer, inline=self.settings.serverless)
         self.use_change_sink(self.change_sink)
         # truncate deletes record by record (hooks, cascades, one change each), as PocketBase does
         self.collections.truncate_records = lambda collection, auth: self.records.truncate(
@@ -86,6 +102,5 @@ class Runtime:
         return sync_code_collections(self)
 
     def close(self) -> None:
-        if self.mail_queue is not None:
-            self.mail_queue.close()
+        self.mail_queue.close()
         self.db.close()

@@ -1,30 +1,18 @@
-"""Rate limiting: the ``RateLimiter`` port and the choice of its implementation.
+"""Rate limiting: the implementations of the ``RateLimiter`` port and the choice among them.
 
 A limiter counts hits per key in fixed windows; the rules (which requests share a key, how many
 hits a window allows) come from the ``rateLimits`` app settings and are applied by
 ``app.api.ratelimit``. ``memory`` keeps counters in the process (``emmettbase serve``);
-``dynamodb`` keeps them in a table every Lambda instance shares.
+``dynamodb`` keeps them in a table every Lambda instance shares. The port itself (``RateLimiter``,
+``Verdict``) is declared by its consumers in ``app.auth.rate_limiter``; it is re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
+from ..auth.rate_limiter import RateLimiter, Verdict
 from ..settings import Settings
 
-
-@dataclass(frozen=True)
-class Verdict:
-    allowed: bool
-    #: Seconds until the key may be hit again (0 when allowed).
-    retry_after: int = 0
-
-
-class RateLimiter(Protocol):
-    def hit(self, key: str, max_requests: int, window_seconds: int) -> Verdict:
-        """Count one hit of ``key``; refuse it when the window already holds ``max_requests``."""
-        ...
+__all__ = ["RateLimiter", "Verdict", "default_limiter"]
 
 
 def default_limiter(settings: Settings) -> RateLimiter:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import Verdict
+from ..auth.rate_limiter import Verdict
 from .memory import seconds_left, window_bounds
 
 log = logging.getLogger("emmettbase.ratelimit")

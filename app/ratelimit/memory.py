@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import Verdict
+from ..auth.rate_limiter import Verdict
 
 SWEEP_INTERVAL = 60.0
 

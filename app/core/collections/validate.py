@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import BadRequest, field_error
 from .fields import UnknownFieldType, field_type
+from .index_check import check_index, storage_kind
 from .indexes import IndexError_, format_index, parse_index
 from .model import COLLECTION_TYPES, RULE_NAMES, Collection, Field
 from .names import namespace_errors
@@ -258,19 +259,18 @@ def _normalize_indexes(collection: Collection) -> dict[str, Any] | None:
     errors: dict[str, Any] = {}
     normalized: list[str] = []
     names: set[str] = set()
+    kinds = {f.name: storage_kind(f) for f in collection.fields}
     for position, text in enumerate(collection.indexes):
         try:
             index = parse_index(text)
         except IndexError_ as exc:
             errors[str(position)] = field_error("validation_invalid_index_expression", str(exc))
             continue
-        unknown = [c.name for c in index.columns if collection.field(c.name) is None]
-        if index.where_not_empty and collection.field(index.where_not_empty) is None:
-            unknown.append(index.where_not_empty)
-        if unknown:
-            errors[str(position)] = field_error(
-                "validation_missing_index_field", f"Unknown field {unknown[0]!r} in the index."
-            )
+        try:
+            index = check_index(index, kinds)
+        except IndexError_ as exc:
+            # PocketBase answers unknown columns with this code too ("no such column").
+            errors[str(position)] = field_error("validation_invalid_index_expression", str(exc))
             continue
         if len(index.columns) > MAX_INDEX_COLUMNS:
             errors[str(position)] = field_error(
