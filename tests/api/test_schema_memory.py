@@ -14,9 +14,11 @@ from tests.support.doors import open_door
 from tests.support.scenario import superuser_headers
 
 EDITS = 200
-#: The whole allowance for 200 schema changes after warm-up (bounded caches fill up during it).
-#: Leaking one set of tables per change costs ~130 KB each, i.e. ~26 MB over 200 changes.
-GROWTH_BOUND = 1_500_000
+#: The whole allowance for 200 schema changes after warm-up. Bounded caches (compiled rules and
+#: filters, parsed definitions) may still be filling up during it, more so after other tests ran in
+#: the same process (2.3 MB seen): the bound leaves room for them. Leaking one set of tables per
+#: change costs ~130 KB each, i.e. ~26 MB over 200 changes; the table count below is exact.
+GROWTH_BOUND = 6_000_000
 
 
 def _rename(door: Any, su: dict[str, str], fields: list[dict[str, Any]], i: int) -> list[dict[str, Any]]:
