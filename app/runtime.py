@@ -42,6 +42,8 @@ class Runtime:
     rate_limit_guard: Any = None
     #: Sends mail off the request path (``app.mail.background.BackgroundMail``).
     mail_queue: Any = None
+    #: Runs each request's work on a worker thread (``app.api.offload``); None on Lambda and the CLI.
+    offload: Any = None
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval
@@ -72,6 +74,8 @@ class Runtime:
         return sync_code_collections(self)
 
     def close(self) -> None:
+        if self.offload is not None:
+            self.offload.close()  # requests in flight finish before their connections close
         if self.mail_queue is not None:
             self.mail_queue.close()
         self.db.close()

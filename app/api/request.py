@@ -1,5 +1,9 @@
 """Reading a request: the JSON or multipart body (with ``@jsonPayload``), and the ``RequestInfo``
 rules see (auth from the ``Authorization`` header, method, query, headers, body).
+
+On the local door the body is received on the event loop (``prefetch_body``) before the request's
+work moves to a worker thread (``app.api.offload``), where it is parsed: the client's socket
+belongs to the loop, and handler code there never waits for the network.
 """
 
 from __future__ import annotations
@@ -46,6 +50,44 @@ class Body:
 _BODY_CACHE: ContextVar[tuple[int, Body] | None] = ContextVar("emmettbase_body", default=None)
 
 
+# The received body (bytes, or the error receiving it raised), keyed by the request object.
+_RECEIVED: ContextVar[tuple[int, Any] | None] = ContextVar("emmettbase_received", default=None)
+
+
+async def prefetch_body(max_size: int) -> None:
+    """Receive the current request's body now, on the loop; nothing is parsed or refused here
+    (the handler does that, in its own order). A body announced larger than ``max_size`` is not
+    read: the handler refuses it by its Content-Length."""
+    request = current.request
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_size:
+        return
+    received: Any
+    try:
+        if (request.headers.get("content-type") or "").startswith("multipart/form-data"):
+            # Emmett caches both once awaited: the handler's awaits then complete at once.
+            await request.body_params
+            await request.files
+            received = None
+        else:
+            received = await request.body
+    except Exception as exc:  # raised again where the handler reads the body
+        received = exc
+    _RECEIVED.set((id(request), received))
+
+
+def _received(request: Any) -> Any:
+    """What ``prefetch_body`` received for ``request`` (an exception is raised), else None."""
+    got = _RECEIVED.get()
+    if got is None or got[0] != id(request):
+        return None
+    if isinstance(got[1], Exception):
+        raise got[1]
+    return got[1]
+
+
 async def read_body(max_size: int) -> Body:
     request = current.request
     cached = _BODY_CACHE.get()
@@ -67,7 +109,9 @@ async def _read_body(request: Any, max_size: int) -> Body:
     # none, any other body (text/plain, no header, ...) is refused rather than guessed as JSON.
     if content_type.startswith("multipart/form-data"):
         return await _read_multipart(request)
-    raw = await request.body
+    raw = _received(request)
+    if raw is None:
+        raw = await request.body
     if len(raw) > max_size:
         raise PayloadTooLarge()
     if not raw:
@@ -95,6 +139,7 @@ async def _read_body(request: Any, max_size: int) -> Body:
 
 async def _read_multipart(request: Any) -> Body:
     try:
+        _received(request)
         params = await request.body_params
         uploads = await request.files
     except (UnicodeDecodeError, TypeError):

@@ -11,17 +11,19 @@
 rolls the whole write back (a batch included) and the client gets the error (an ``ApiError`` keeps
 its status, anything else is a 400 for that write). ``commit`` hooks run after the commit and
 cannot undo it; realtime delivery and webhooks are built on them. A ``commit`` hook may be a
-coroutine function: it is scheduled on the running event loop.
+coroutine function: it is scheduled on the server's event loop (``app.tools.loops``; thread-safe:
+requests run on worker threads).
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ..tools import loops
 
 log = logging.getLogger("emmettbase.hooks")
 
@@ -105,20 +107,4 @@ class Hooks:
 
 
 def _schedule(awaitable: Any) -> None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(awaitable)
-        return
-    task = loop.create_task(awaitable)
-    _PENDING.add(task)
-    task.add_done_callback(_finished)
-
-
-_PENDING: set[asyncio.Task[Any]] = set()
-
-
-def _finished(task: asyncio.Task[Any]) -> None:
-    _PENDING.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("after-commit hook failed", exc_info=task.exception())
+    loops.spawn(awaitable)
