@@ -77,7 +77,9 @@ def served(make_settings: Any) -> Iterator[tuple[str, Any]]:
 
     app = _app(make_settings())
     port = free_port()
-    server = Server(HealthFastPath(app), address="127.0.0.1", port=port, interface=Interfaces.RSGI, websockets=True)
+    server = Server(
+        HealthFastPath(app), address="127.0.0.1", port=port, interface=Interfaces.RSGI, websockets=True
+    )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
     thread.start()
@@ -122,7 +124,8 @@ def _make_slow(app: Any) -> None:
     columns = [
         name
         for (name,) in db.fetchall(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'slow' ORDER BY ordinal_position"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'slow' "
+            "ORDER BY ordinal_position"
         )
     ]
     select = ", ".join(f'test_sleepy("{c}") AS "{c}"' if c == "body" else f'"{c}"' for c in columns)
@@ -219,7 +222,8 @@ def test_concurrent_requests_use_several_pooled_connections_on_postgres(served: 
     try:
         with admin.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'emmettbase'",
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = %s AND application_name = 'emmettbase'",
                 (dbname,),
             )
             sessions = cursor.fetchone()[0]
