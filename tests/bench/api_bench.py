@@ -556,7 +556,7 @@ ROWS = [
     Row(
         "h",
         "view by id (-c2) under 2 looping slow filters",
-        lambda d: f"{LIST}/{d.posts[len(d.posts) // 3]['id']}",
+        lambda d: f"{LIST}/{d.posts[len(d.posts) // 2]['id']}",
         _view_check,
         connections=2,
         slow_clients=2,
