@@ -16,6 +16,7 @@ slowest get-one must stay well under one slow query.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -68,18 +69,17 @@ def _app(settings: Any) -> Any:
     return app
 
 
-@pytest.fixture
-def served(make_settings: Any) -> Iterator[tuple[str, Any]]:
+@contextlib.contextmanager
+def _serve(settings: Any) -> Iterator[tuple[str, Any]]:
     from granian.constants import Interfaces
     from granian.server.embed import Server
 
     from app.serving import HealthFastPath
 
-    app = _app(make_settings())
+    app = _app(settings)
     port = free_port()
-    server = Server(
-        HealthFastPath(app), address="127.0.0.1", port=port, interface=Interfaces.RSGI, websockets=True
-    )
+    target = HealthFastPath(app)
+    server = Server(target, address="127.0.0.1", port=port, interface=Interfaces.RSGI, websockets=True)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
     thread.start()
@@ -96,6 +96,12 @@ def served(make_settings: Any) -> Iterator[tuple[str, Any]]:
         loop.call_soon_threadsafe(server.stop)
         thread.join(10)
         app.runtime.close()
+
+
+@pytest.fixture
+def served(make_settings: Any) -> Iterator[tuple[str, Any]]:
+    with _serve(make_settings()) as served:
+        yield served
 
 
 def _make_slow(app: Any) -> None:
@@ -196,6 +202,30 @@ def test_slow_filters_do_not_freeze_the_stream_or_a_get_one(served: tuple[str, A
     assert max(latencies) < PROMPT, sorted(latencies)[-5:]
     assert len(gaps) > 50  # the stream kept receiving (3 s of 20 ms ticks)
     assert max(gaps) < PROMPT, sorted(gaps)[-5:]
+
+
+def test_a_request_that_finds_every_thread_busy_waits_then_gets_a_503(make_settings: Any):
+    """One worker thread, busy with a slow filter: a get-one waits for it up to the pool timeout,
+    then answers 503 in the error envelope with Retry-After (not a hang, not a 500)."""
+    with _serve(make_settings(db_pool_size=1, db_pool_timeout=0.3)) as (url, app):
+        base = f"http://{url}/api/collections"
+        post = httpx.post(f"{base}/posts/records", json={"body": "hello"}).json()
+        for i in range(SLOW_ROWS):
+            assert httpx.post(f"{base}/slow/records", json={"body": f"row {i}"}).status_code == 200
+        _make_slow(app)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            slow = pool.submit(httpx.get, f"{base}/slow/records", params={"filter": SLOW_FILTER}, timeout=30)
+            time.sleep(0.2)  # the slow filter holds the only thread
+            started = time.monotonic()
+            busy = httpx.get(f"{base}/posts/records/{post['id']}", timeout=30)
+            waited = time.monotonic() - started
+            assert slow.result().status_code == 200
+        assert busy.status_code == 503, busy.text
+        assert busy.json()["status"] == 503 and busy.json()["message"]
+        assert busy.headers.get("retry-after")
+        assert 0.25 <= waited < ROW_SLEEP * SLOW_ROWS  # it waited, but not for the slow filter
+        # once the thread is free again, the same request is served
+        assert httpx.get(f"{base}/posts/records/{post['id']}").status_code == 200
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
