@@ -50,42 +50,47 @@ class Body:
 _BODY_CACHE: ContextVar[tuple[int, Body] | None] = ContextVar("emmettbase_body", default=None)
 
 
-# The received body (bytes, or the error receiving it raised), keyed by the request object.
-_RECEIVED: ContextVar[tuple[int, Any] | None] = ContextVar("emmettbase_received", default=None)
+class ReceivedBody:
+    """A request body already received on the loop, in place of Emmett's body reader: awaiting
+    it (or iterating it, as Emmett's multipart parser does) gives the same bytes again on any
+    thread and loop, or raises what receiving it raised."""
+
+    __slots__ = ("data", "error")
+
+    def __init__(self, data: bytes = b"", error: Exception | None = None):
+        self.data = data
+        self.error = error
+
+    def __await__(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.data
+        yield  # a generator: awaitable without ever suspending
+
+    async def __aiter__(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        yield self.data
 
 
 async def prefetch_body(max_size: int) -> None:
-    """Receive the current request's body now, on the loop; nothing is parsed or refused here
-    (the handler does that, in its own order). A body announced larger than ``max_size`` is not
-    read: the handler refuses it by its Content-Length."""
+    """Receive the current request's body now, on the loop, and leave it on the request for the
+    handler's thread (``request.body``, ``body_params`` and ``files`` all read it from there).
+    Nothing is parsed or refused here: the handler does that, in its own order. A body announced
+    larger than ``max_size`` is not read: reading it gives 413."""
     request = current.request
-    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_size:
+        request.__dict__["body"] = ReceivedBody(error=PayloadTooLarge())
         return
-    received: Any
     try:
-        if (request.headers.get("content-type") or "").startswith("multipart/form-data"):
-            # Emmett caches both once awaited: the handler's awaits then complete at once.
-            await request.body_params
-            await request.files
-            received = None
-        else:
-            received = await request.body
+        received = ReceivedBody(await request.body)
     except Exception as exc:  # raised again where the handler reads the body
-        received = exc
-    _RECEIVED.set((id(request), received))
-
-
-def _received(request: Any) -> Any:
-    """What ``prefetch_body`` received for ``request`` (an exception is raised), else None."""
-    got = _RECEIVED.get()
-    if got is None or got[0] != id(request):
-        return None
-    if isinstance(got[1], Exception):
-        raise got[1]
-    return got[1]
+        received = ReceivedBody(error=exc)
+    # ``body`` is a cached property of Emmett's request: the instance's own value wins.
+    request.__dict__["body"] = received
 
 
 async def read_body(max_size: int) -> Body:
@@ -109,9 +114,7 @@ async def _read_body(request: Any, max_size: int) -> Body:
     # none, any other body (text/plain, no header, ...) is refused rather than guessed as JSON.
     if content_type.startswith("multipart/form-data"):
         return await _read_multipart(request)
-    raw = _received(request)
-    if raw is None:
-        raw = await request.body
+    raw = await request.body
     if len(raw) > max_size:
         raise PayloadTooLarge()
     if not raw:
@@ -139,7 +142,6 @@ async def _read_body(request: Any, max_size: int) -> Body:
 
 async def _read_multipart(request: Any) -> Body:
     try:
-        _received(request)
         params = await request.body_params
         uploads = await request.files
     except (UnicodeDecodeError, TypeError):
