@@ -45,6 +45,11 @@ def create_app(settings: Settings | None = None, **ports: Any) -> Any:
     # Granian's RSGI headers (emmett-core 1.4.6); app.api.request enforces the body size itself.
     emmett_app.config.request_multipart_max_size = settings.max_body_size
     runtime = build_runtime(settings, default_ports(settings, emmett_app, **ports))
+    if settings.offload_requests and not settings.serverless:
+        from .api.offload import Offload
+
+        # as many worker threads as pooled connections: each request's work holds at most one
+        runtime.offload = Offload(settings.db_pool_size, settings.db_pool_timeout)
     emmett_app.runtime = runtime
     emmett_app.api_module = mount(emmett_app, runtime)
     return emmett_app

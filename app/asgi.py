@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .core.hooks import settle
+from .tools.loops import settle
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -61,6 +61,8 @@ class Runtime:
     #: Receives every committed transaction's changes (``app.core.events``); the default fans
     #: them out in process (realtime subscribes there).
     change_sink: ChangeSink = field(default_factory=FanOutSink)
+    #: Runs each request's work on a worker thread (``app.api.offload``); None on Lambda and the CLI.
+    offload: Any = None
 
     def __post_init__(self) -> None:
         interval = self.settings.schema_check_interval
@@ -102,5 +104,7 @@ class Runtime:
         return sync_code_collections(self)
 
     def close(self) -> None:
+        if self.offload is not None:
+            self.offload.close()  # requests in flight finish before their connections close
         self.mail_queue.close()
         self.db.close()

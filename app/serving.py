@@ -92,8 +92,8 @@ class HealthFastPath:
 def _interrupt_statements_on_stop() -> None:
     """Make SIGINT/SIGTERM also interrupt a running SQLite statement (``app.db.budget``).
 
-    Statements run on the event loop's thread, so the loop's own signal handling (Granian's, or
-    ``_serve_in_process``'s) waits for the statement to end. The Python-level handler, though,
+    A statement holds its thread (the loop's on Lambda, a worker's locally: ``app.api.offload``),
+    and shutdown waits for the request's unit to end. The Python-level handler, though,
     runs as soon as the interpreter gets control — which SQLite's progress handler gives it every
     few thousand steps — so it is wrapped to flip the stop switch first. Called once Granian has
     set up its handlers (``__rsgi_init__``), in the process's main thread.

@@ -64,6 +64,11 @@ class Settings:
     dev: bool = False
     serverless: bool = False
     db_pool_size: int = 4
+    #: Seconds a request waits for a free worker thread / pooled connection before a 503.
+    db_pool_timeout: float = 10.0
+    #: Local door: run each API request's work on a worker thread (``app.api.offload``). Off by
+    #: default until the hop's cost on cheap requests is paid back (docs/decisions.md).
+    offload_requests: bool = False
     db_connect_timeout: float = 20.0
     db_idle_timeout: float = 240.0
     db_statement_timeout_ms: int = 10_000
@@ -97,6 +102,8 @@ class Settings:
             "dev": _flag(env, "DEV", False),
             "serverless": serverless,
             "db_pool_size": int(_number(env, "DB_POOL_SIZE", 1 if serverless else 4, minimum=1)),
+            "db_pool_timeout": _number(env, "DB_POOL_TIMEOUT", 10.0, minimum=0.001),
+            "offload_requests": _flag(env, "OFFLOAD_REQUESTS", False),
             "db_connect_timeout": _number(env, "DB_CONNECT_TIMEOUT", 20.0, minimum=1),
             "db_idle_timeout": _number(env, "DB_IDLE_TIMEOUT", 240.0),
             "db_statement_timeout_ms": int(_number(env, "DB_STATEMENT_TIMEOUT_MS", 10_000)),

@@ -1,6 +1,11 @@
 """The pipe every API route runs in: paths the router matched only loosely are refused, rate
 limits are applied, errors become PocketBase envelopes, CORS headers are added.
 
+On the local door it is also the request's one offload hop (``app.api.offload``): the body is
+received on the event loop, then everything that may touch the database — the rate-limit check
+(it loads the auth), the handler and its retries, the error envelope — runs as one unit on a
+worker thread; the response goes back to the loop to be written. On Lambda it all runs inline.
+
 It is the one place where an exception turns into a status code, so no handler formats errors
 itself and no stack trace, SQL or secret reaches a client outside ``--dev`` (RELIABILITY.md VAL-4).
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from functools import partial
 from typing import Any
 
 from emmett import current
@@ -27,7 +33,9 @@ from ..core.errors import (
 from ..db.errors import DatabaseUnavailable, SchemaMismatch
 from ..tools import effects
 from .cors import Cors
+from .offload import run_coroutine
 from .ratelimit import RateLimitGuard, guard_for
+from .request import prefetch_body
 from .responses import error_response
 
 log = logging.getLogger("emmettbase.api")
@@ -88,11 +96,31 @@ class ApiPipe(Pipe):
         self.dev = bool(runtime.settings.dev)
         self.registry = runtime.registry
         self.rate_limit: RateLimitGuard | None = guard_for(runtime) if runtime.rate_limiter else None
+        #: ``app.api.offload.Offload`` on the local door, None on Lambda (inline)
+        self.offload = getattr(runtime, "offload", None)
+        self.max_body = runtime.settings.max_body_size
 
     # ``pipe_request``, not ``pipe``: Emmett runs a ``pipe`` for websocket routes as well, where
     # there is no request to answer and no JSON envelope to give; websocket routes under /api
     # (realtime) bypass this pipe and own their protocol.
     async def pipe_request(self, next_pipe: Any, **kwargs: Any) -> HTTPResponse:
+        offload = self.offload
+        if offload is None:
+            response = await self._handle(next_pipe, kwargs)
+        else:
+            try:
+                await prefetch_body(self.max_body)
+                response = await offload.run(partial(self._handle_on_thread, next_pipe, kwargs))
+            except Exception as exc:  # no free thread in time (503), or the body's error
+                response = error_response(to_api_error(exc, self.dev))
+        self.cors.apply(current.request.headers.get("origin"), response._headers)
+        return response
+
+    def _handle_on_thread(self, next_pipe: Any, kwargs: dict[str, Any]) -> HTTPResponse:
+        return run_coroutine(self._handle(next_pipe, kwargs))
+
+    async def _handle(self, next_pipe: Any, kwargs: dict[str, Any]) -> HTTPResponse:
+        """The request's work, answered in the envelope whatever goes wrong."""
         if self.registry is not None:
             self.registry.begin_request()
         try:
@@ -110,7 +138,6 @@ class ApiPipe(Pipe):
             response = await self._run(next_pipe, kwargs)
         except Exception as exc:
             response = error_response(to_api_error(exc, self.dev))
-        self.cors.apply(current.request.headers.get("origin"), response._headers)
         return response
 
     async def _run(self, next_pipe: Any, kwargs: dict[str, Any]) -> HTTPResponse:

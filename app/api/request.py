@@ -1,5 +1,9 @@
 """Reading a request: the JSON or multipart body (with ``@jsonPayload``), and the ``RequestInfo``
 rules see (auth from the ``Authorization`` header, method, query, headers, body).
+
+On the local door the body is received on the event loop (``prefetch_body``) before the request's
+work moves to a worker thread (``app.api.offload``), where it is parsed: the client's socket
+belongs to the loop, and handler code there never waits for the network.
 """
 
 from __future__ import annotations
@@ -44,6 +48,49 @@ class Body:
 # The body can be read from the server only once; a handler that runs again (the API pipe retries
 # once after a schema reload) must get the same parsed body. Keyed by the request object.
 _BODY_CACHE: ContextVar[tuple[int, Body] | None] = ContextVar("emmettbase_body", default=None)
+
+
+class ReceivedBody:
+    """A request body already received on the loop, in place of Emmett's body reader: awaiting
+    it (or iterating it, as Emmett's multipart parser does) gives the same bytes again on any
+    thread and loop, or raises what receiving it raised."""
+
+    __slots__ = ("data", "error")
+
+    def __init__(self, data: bytes = b"", error: Exception | None = None):
+        self.data = data
+        self.error = error
+
+    def __await__(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.data
+        yield  # a generator: awaitable without ever suspending
+
+    async def __aiter__(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        yield self.data
+
+
+async def prefetch_body(max_size: int) -> None:
+    """Receive the current request's body now, on the loop, and leave it on the request for the
+    handler's thread (``request.body``, ``body_params`` and ``files`` all read it from there).
+    Nothing is parsed or refused here: the handler does that, in its own order. A body announced
+    larger than ``max_size`` is not read: reading it gives 413."""
+    request = current.request
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_size:
+        request.__dict__["body"] = ReceivedBody(error=PayloadTooLarge())
+        return
+    try:
+        received = ReceivedBody(await request.body)
+    except Exception as exc:  # raised again where the handler reads the body
+        received = ReceivedBody(error=exc)
+    # ``body`` is a cached property of Emmett's request: the instance's own value wins.
+    request.__dict__["body"] = received
 
 
 async def read_body(max_size: int) -> Body:

@@ -11,19 +11,21 @@
 rolls the whole write back (a batch included) and the client gets the error (an ``ApiError`` keeps
 its status, anything else is a 400 for that write). ``commit`` hooks run after the commit and
 cannot undo it; realtime delivery and webhooks are built on them. A ``commit`` hook may be a
-coroutine function: it is scheduled on the running event loop. On Lambda nothing may outlive the
-invocation (the instance freezes once the handler returns), so the Lambda door awaits what was
-scheduled (``settle``) before it answers.
+coroutine function: it is scheduled on the server's event loop (``app.tools.loops``; thread-safe:
+requests run on worker threads). On Lambda nothing may outlive the invocation (the instance
+freezes once the handler returns), so the Lambda door awaits what was scheduled
+(``app.tools.loops.settle``) before it answers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ..tools import loops
 
 log = logging.getLogger("emmettbase.hooks")
 
@@ -107,30 +109,4 @@ class Hooks:
 
 
 def _schedule(awaitable: Any) -> None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(awaitable)
-        return
-    task = loop.create_task(awaitable)
-    _PENDING.add(task)
-    task.add_done_callback(_finished)
-
-
-_PENDING: set[asyncio.Task[Any]] = set()
-
-
-async def settle() -> None:
-    """Wait for the commit hooks scheduled on this event loop (including ones they schedule)."""
-    loop = asyncio.get_running_loop()
-    while True:
-        mine = [task for task in _PENDING if task.get_loop() is loop and not task.done()]
-        if not mine:
-            return
-        await asyncio.gather(*mine, return_exceptions=True)
-
-
-def _finished(task: asyncio.Task[Any]) -> None:
-    _PENDING.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("after-commit hook failed", exc_info=task.exception())
+    loops.spawn(awaitable)

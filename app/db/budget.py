@@ -5,8 +5,10 @@ PostgreSQL enforces its budget itself (``statement_timeout``, sent in the startu
 deadline that ``Database._run`` arms before every statement, and a progress handler, called by
 SQLite every few thousand virtual-machine steps, interrupts the statement once the deadline has
 passed — or at once when the process is shutting down, so SIGTERM is not stuck behind a long
-query on the event loop's thread. An interrupted statement raises ``sqlite3.OperationalError``
-("interrupted"), which ``Database._run`` turns into ``StatementTimeout`` / ``ShuttingDown``.
+query. An interrupted statement raises ``sqlite3.OperationalError`` ("interrupted"), which
+``Database._run`` turns into ``StatementTimeout`` / ``ShuttingDown``. The deadline lives on the
+connection, and a connection serves one thread at a time (requests run on worker threads,
+``app.api.offload``), so each thread's statement keeps its own budget.
 """
 
 from __future__ import annotations

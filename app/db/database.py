@@ -13,8 +13,10 @@ Failure policy (RELIABILITY.md SLS-2):
 - a statement that outlives its time budget (``settings.db_statement_timeout_ms``: PostgreSQL's
   ``statement_timeout``, on SQLite ``app.db.budget``) raises ``StatementTimeout``, also a 503.
 
-All statements of one task run synchronously on the event loop's thread; a transaction is bound
-to the current context, and reads inside it reuse its connection so they see its writes.
+Statements run synchronously on the calling thread: on the local door a request's work runs on a
+worker thread (``app.api.offload``), on Lambda on the event loop's. A transaction is bound to the
+current context (a ContextVar: it follows the request's copied context into its thread, and never
+leaks to another thread), and reads inside it reuse its connection so they see its writes.
 
 The schema fence: every write transaction reads the schema version token right after ``BEGIN``
 (``set_fence``; the registry checks it against the snapshot the request compiled its statements
@@ -149,7 +151,9 @@ class Database:
             connect = sqlite_connector(
                 settings.sqlite_path, settings.sqlite_busy_timeout_ms, settings.db_statement_timeout_ms
             )
-        pool = ConnectionPool(connect, settings.db_pool_size, settings.db_idle_timeout)
+        pool = ConnectionPool(
+            connect, settings.db_pool_size, settings.db_idle_timeout, settings.db_pool_timeout
+        )
         database = cls(dialect, pool, make_sql_builder(emmett_app, dialect))
         if dialect == "sqlite" and settings.sqlite_path not in ("", ":memory:"):
             database.writer_lock = WriterLock(

@@ -32,8 +32,8 @@ class BackgroundMail:
 
     def submit(self, message: Message, on_failure: Callable[[], None] | None = None) -> None:
         """Send ``message`` (now when inline, else soon); ``on_failure`` runs if sending fails."""
-        # Settings are read here, on the caller's thread: database statements stay on the event
-        # loop's thread (docs/decisions.md); only the transport's network I/O moves to the pool.
+        # Settings are read here, on the caller's thread (the request's own unit of work, see
+        # docs/decisions.md); only the transport's network I/O moves to this pool.
         transport = self.mailer.prepare(message)
         effects.note()  # a request that queued mail is never retried (app.api.pipes)
         if self.inline:

@@ -7,8 +7,9 @@ SMTP is built from the settings for each message (a settings change applies at o
 client and the file mailbox are built once and kept.
 
 ``send`` blocks (an SMTP exchange can take seconds). Async handlers use ``send_async``: the settings
-are read on the calling thread (database access stays on the event loop's thread), only the
-network or file work runs in a worker thread.
+are read on the calling thread (the request's worker thread, or the loop's on Lambda: database
+access stays with the request's own unit of work), only the network or file work runs in a
+worker thread.
 """
 
 from __future__ import annotations

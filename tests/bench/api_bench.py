@@ -15,6 +15,8 @@ in turn:
     d   POST create with a user token (wrk Lua script); runs after the reads, it grows the table
     f   POST auth-with-password (the user's email and password), 10 connections
     g   POST auth-refresh with the user's token, 10 connections
+    h   view one record by id (2 connections: latency, not throughput) while two other clients loop
+        a full-scan filter (body ~ "qqzzqq", matches nothing); compare the p50/p99 columns
 
 Before its load, every row is probed once with a plain HTTP request and the answer is checked
 (status, item count, totals, filter and rule semantics). A row where wrk counted non-2xx responses,
@@ -462,6 +464,8 @@ class Row:
     post: Callable[[Target], tuple[dict[str, str], str]] | None = None
     #: wrk connections for this row (default: --connections).
     connections: int | None = None
+    #: clients looping SLOW_FILTER against the same server while the row's load runs.
+    slow_clients: int = 0
 
 
 def _list_check(total: Callable[[Dataset], int], item_test: Callable[[dict[str, Any]], bool] | None = None):
@@ -537,6 +541,7 @@ def _a3_check(body: Any, data: Dataset) -> str:
 
 SORTED_LIST = f"{LIST}?page=1&perPage=20&sort=-created"
 ABC_FILTER = f"{LIST}?perPage=20&filter=" + quote('title ~ "abc"', safe="")
+SLOW_FILTER = f"{LIST}?perPage=20&filter=" + quote('body ~ "qqzzqq"', safe="")
 ROWS = [
     Row("a", "list perPage=20 sort=-created", lambda d: SORTED_LIST, _list_check(lambda d: len(d.posts))),
     Row("a2", "same + skipTotal=1", lambda d: SORTED_LIST + "&skipTotal=1", _list_check(lambda d: -1)),
@@ -548,6 +553,14 @@ ROWS = [
     ),
     Row("c", "view one record by id", lambda d: f"{LIST}/{d.posts[len(d.posts) // 2]['id']}", _view_check),
     Row("e", "/api/health", lambda d: "/api/health", _health_check),
+    Row(
+        "h",
+        "view by id (-c2) under 2 looping slow filters",
+        lambda d: f"{LIST}/{d.posts[len(d.posts) // 2]['id']}",
+        _view_check,
+        connections=2,
+        slow_clients=2,
+    ),
     Row(
         "a3", "list sort=-created, rule published||author", lambda d: SORTED_LIST, _a3_check, needs_rule=True
     ),
@@ -587,6 +600,7 @@ class WrkResult:
     non2xx: int = 0
     socket_errors: int = 0
     probe: str = ""  # the probe's problem ("" when its answer was right)
+    background: int = 0  # slow-filter requests answered meanwhile (rows with slow_clients)
     raw: str = ""
 
     @property
@@ -680,13 +694,47 @@ def run_row(
         threads = min(load.threads, row.connections)
         load = dataclasses.replace(load, connections=row.connections, threads=threads)
     url = target.server.url + row.path(data)
-    if load.warmup > 0:
-        run_wrk(load, url, script, load.warmup, latency=False)
-    result = parse_wrk(run_wrk(load, url, script, load.duration))
+    with slow_filters(target, row.slow_clients) as slow:
+        if load.warmup > 0:
+            run_wrk(load, url, script, load.warmup, latency=False)
+        result = parse_wrk(run_wrk(load, url, script, load.duration))
     result.probe = problem
+    if slow.get("bad"):
+        result.probe = (result.probe + "; " if result.probe else "") + f"slow filter answered {slow['bad']}"
+    result.background = slow.get("done", 0)
     if not target.server.alive():
         result.probe = (result.probe + "; " if result.probe else "") + "server died"
     return result, answer
+
+
+@contextlib.contextmanager
+def slow_filters(target: Target, clients: int) -> Iterator[dict[str, Any]]:
+    """``clients`` threads looping SLOW_FILTER against ``target`` until the block ends; the dict
+    counts the answers (``done``) and keeps the first non-200 status (``bad``)."""
+    counts: dict[str, Any] = {"done": 0, "bad": None}
+    if not clients:
+        yield counts
+        return
+    stop = threading.Event()
+
+    def loop() -> None:
+        with httpx.Client(base_url=target.server.url, timeout=60) as client:
+            while not stop.is_set():
+                status = client.get(SLOW_FILTER).status_code
+                counts["done"] += 1
+                if status != 200 and counts["bad"] is None:
+                    counts["bad"] = status
+
+    threads = [threading.Thread(target=loop, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)  # both filters are running before the load starts
+        yield counts
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
 
 
 # --------------------------------------------------------------------------------------------
@@ -791,8 +839,14 @@ def run_pass(
                     print(
                         f"  ({row.key}) {target.name:10s} {wrk.rps:9.1f} req/s  p50 {wrk.p50:7.2f} ms  "
                         f"p99 {wrk.p99:8.2f} ms  non-2xx {wrk.non2xx}"
+                        + (f"  slow filters answered {wrk.background}" if row.slow_clients else "")
                         + (f"  [{wrk.probe}]" if wrk.probe else "")
                     )
+                    if row.slow_clients:
+                        result.notes.append(
+                            f"({row.key}) {target.name}: {wrk.background} slow-filter requests answered "
+                            "during the row (warm-up included)"
+                        )
                 if before:
                     created = {t.name: count_posts(t) - before[t.name] for t in targets}
                     result.notes.append(
@@ -863,6 +917,14 @@ def report(passes: list[PassResult], rows: list[Row], args: argparse.Namespace, 
             "; ".join(dict.fromkeys(flags)) or "ok",
         ]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
+    for row in rows:
+        if row.slow_clients:
+            p50 = {name: _median([p.rows[row.key][name].p50 for p in passes]) for name in (pb, eb)}
+            print()
+            print(
+                f"({row.key}) get-one p50 under slow filters: EB {_fmt(p50[eb], 2)} ms, PB "
+                f"{_fmt(p50[pb], 2)} ms, EB/PB {_fmt(p50[eb] / p50[pb], 2)}x (latency: lower is better)"
+            )
     if len(passes) > 1:
         print()
         print("req/s per pass:")

@@ -85,3 +85,67 @@ def test_close_all_closes_idle_connections():
     pool.close_all()
     assert all(conn.raw.closed for conn in conns)
     assert pool.open_count == 0
+
+
+# -- several threads (requests run on worker threads: app.api.offload) ----------------------------
+
+
+def test_a_thread_waits_for_a_connection_another_returns():
+    import threading
+    import time
+
+    pool = ConnectionPool(FakeConnection, size=1, wait_timeout=5)
+    held = pool.acquire()
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(pool.acquire()))
+    waiter.start()
+    time.sleep(0.1)
+    assert not got  # still waiting, not refused
+    pool.release(held)
+    waiter.join(5)
+    assert got == [held]
+    assert FakeConnection.opened == 1
+
+
+def test_the_wait_for_a_connection_is_bounded():
+    import threading
+    import time
+
+    pool = ConnectionPool(FakeConnection, size=1, wait_timeout=0.2)
+    pool.acquire()
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            pool.acquire()
+        except DatabaseUnavailable as exc:
+            errors.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join(5)
+    assert len(errors) == 1
+    assert 0.15 <= time.monotonic() - started < 3
+
+
+def test_concurrent_threads_get_distinct_connections():
+    import threading
+
+    pool = ConnectionPool(FakeConnection, size=4, wait_timeout=5)
+    barrier = threading.Barrier(4)
+    got: list[object] = []
+
+    def take() -> None:
+        conn = pool.acquire()
+        got.append(conn)
+        barrier.wait(5)  # all four hold one at the same time
+        pool.release(conn)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert len({id(conn) for conn in got}) == 4
+    assert pool.peak_in_use == 4

@@ -14,6 +14,7 @@ their own references, and the tables are freed with the last of them.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,9 @@ from .indexes import quote
 from .model import Collection, Field
 
 _TABLE_COUNTER = itertools.count()
+#: pyDAL's table registry (a list and attributes of the shared builder) is not thread-safe; requests
+#: compile (schema reloads, rule checks) on worker threads (app.api.offload).
+_DAL_LOCK = threading.Lock()
 
 Converter = Callable[[Any], Any] | None
 
@@ -41,15 +45,16 @@ class CompiledCollection:
         ]
         rowid = DalField("rowid_", "bigint", rname=quote("_rowid" if dialect == "postgres" else "rowid"))
         primary = next(i for i, f in enumerate(collection.fields) if f.name == "id")
-        self.table = dal.define_table(
-            f"c{next(_TABLE_COUNTER)}",
-            *dal_fields,
-            rowid,
-            primarykey=[f"f{primary}"],
-            rname=quote(collection.name),
-            migrate=False,
-            redefine=True,
-        )
+        with _DAL_LOCK:
+            self.table = dal.define_table(
+                f"c{next(_TABLE_COUNTER)}",
+                *dal_fields,
+                rowid,
+                primarykey=[f"f{primary}"],
+                rname=quote(collection.name),
+                migrate=False,
+                redefine=True,
+            )
         self.fields: dict[str, Field] = {f.name: f for f in collection.fields}
         self.columns: dict[str, Any] = {f.name: self.table[f"f{i}"] for i, f in enumerate(collection.fields)}
         self.rowid = self.table.rowid_
@@ -110,10 +115,11 @@ def forget_table(table: Any) -> None:
     lookup by name (the registry's tests check this)."""
     dal = table._db
     name = table._tablename
-    if dal.__dict__.get(name) is table:
-        del dal[name]
-    if name in dal.tables:
-        dal.tables.remove(name)
+    with _DAL_LOCK:
+        if dal.__dict__.get(name) is table:
+            del dal[name]
+        if name in dal.tables:
+            dal.tables.remove(name)
 
 
 class View:

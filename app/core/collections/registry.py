@@ -109,13 +109,17 @@ class Registry:
 
     def refresh(self, force: bool = False) -> bool:
         """Reload when the stored version differs from ours; True when a reload happened."""
+        if self._version is not None and not force and time.time() - self._checked_at <= self.ttl:
+            return False
+        # The check runs outside the lock: requests on worker threads (app.api.offload) check the
+        # version concurrently, one indexed read each; only a reload is serialized.
+        stored = self._stored_version()
+        self._checked_at = time.time()
+        if stored is not None and stored == self._version:
+            return False
         with self._lock:
-            if self._version is not None and not force and time.time() - self._checked_at <= self.ttl:
-                return False
-            stored = self._stored_version()
-            self._checked_at = time.time()
             if stored is not None and stored == self._version:
-                return False
+                return False  # another thread reloaded it meanwhile
             self._load()
             return True
 

@@ -17,6 +17,7 @@ pyDAL-represented values; no request text ever becomes SQL text.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
@@ -107,6 +108,9 @@ class RulesCompiler:
     def __init__(self, registry: Any):
         self.registry = registry
         self._compiled: OrderedDict[tuple[Any, ...], Query] = OrderedDict()
+        # Requests run on worker threads (app.api.offload): the LRU's reorder and eviction must
+        # not interleave (a popitem racing a move_to_end raises KeyError).
+        self._compiled_lock = threading.Lock()
 
     # -- public entry points ---------------------------------------------------------------------
 
@@ -239,17 +243,19 @@ class RulesCompiler:
         # objects, so stale entries are never hit again and simply age out.
         key = (id(compiled), id(table), text, client) if _request_independent(node) else None
         if key is not None:
-            cached = self._compiled.get(key)
-            if cached is not None:
-                self._compiled.move_to_end(key)
-                return cached
+            with self._compiled_lock:
+                cached = self._compiled.get(key)
+                if cached is not None:
+                    self._compiled.move_to_end(key)
+                    return cached
         scope = self._scope(compiled, table, info, client)
         render = self._with_joins(self._node(node, scope), scope)
         query = leaf(table._db, table[compiled.id_column.name], render)
         if key is not None and not scope.caller_dependent:
-            self._compiled[key] = query
-            if len(self._compiled) > COMPILED_CACHE_SIZE:
-                self._compiled.popitem(last=False)
+            with self._compiled_lock:
+                self._compiled[key] = query
+                if len(self._compiled) > COMPILED_CACHE_SIZE:
+                    self._compiled.popitem(last=False)
         return query
 
     def _with_joins(self, render: Render, scope: Scope) -> Render:
