@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, upsert_superuser
+from tests.support.server import serve_as_superuser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,19 +23,8 @@ EMAIL, PASSWORD = "root@example.com", "root-password-1"
     params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=pytest.mark.pg)]
 )
 def server(request, tmp_path):
-    env = {}
-    if request.param == "postgres":
-        pg = request.getfixturevalue("pg_database")
-        pg.reset()
-        env["EMMETTBASE_DATABASE_URL"] = pg.url
-    data_dir = tmp_path / "pb_data"
-    upsert_superuser(data_dir, EMAIL, PASSWORD, env)
-    with ServeProcess(data_dir, env=env, args=["--workers", "4"]) as process:
-        token = httpx.post(
-            process.url + "/api/collections/_superusers/auth-with-password",
-            json={"identity": EMAIL, "password": PASSWORD},
-        ).json()["token"]
-        yield process.url, {"Authorization": token}
+    with serve_as_superuser(request, tmp_path, EMAIL, PASSWORD, workers=4) as served:
+        yield served
 
 
 def test_concurrent_increments_are_never_lost(server):

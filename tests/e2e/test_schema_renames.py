@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, upsert_superuser
+from tests.support.server import serve_as_superuser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,19 +28,8 @@ RENAMES = 40
     params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=pytest.mark.pg)]
 )
 def server(request, tmp_path):
-    env = {}
-    if request.param == "postgres":
-        pg = request.getfixturevalue("pg_database")
-        pg.reset()
-        env["EMMETTBASE_DATABASE_URL"] = pg.url
-    data_dir = tmp_path / "pb_data"
-    upsert_superuser(data_dir, EMAIL, PASSWORD, env)
-    with ServeProcess(data_dir, env=env, args=["--workers", "2"]) as process:
-        token = httpx.post(
-            process.url + "/api/collections/_superusers/auth-with-password",
-            json={"identity": EMAIL, "password": PASSWORD},
-        ).json()["token"]
-        yield process.url, {"Authorization": token}
+    with serve_as_superuser(request, tmp_path, EMAIL, PASSWORD, workers=2) as served:
+        yield served
 
 
 @pytest.mark.timeout(300)

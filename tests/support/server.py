@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -103,3 +105,25 @@ class ServeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def serve_as_superuser(
+    request: Any, tmp_path: Path, email: str, password: str, workers: int
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``emmettbase serve --workers N`` on SQLite, or on PostgreSQL when ``request.param`` is
+    ``"postgres"``; yields the base URL and a superuser's ``Authorization`` header."""
+    env = {}
+    if request.param == "postgres":
+        pg = request.getfixturevalue("pg_database")
+        pg.reset()
+        env["EMMETTBASE_DATABASE_URL"] = pg.url
+    data_dir = tmp_path / "pb_data"
+    upsert_superuser(data_dir, email, password, env)
+    with ServeProcess(data_dir, env=env, args=["--workers", str(workers)]) as process:
+        token = httpx.post(
+            process.url + "/api/collections/_superusers/auth-with-password",
+            json={"identity": email, "password": password},
+        ).json()["token"]
+        yield process.url, {"Authorization": token}
+
