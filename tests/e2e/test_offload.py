@@ -27,7 +27,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.server import free_port
+from tests.support.server import serve_embedded
 
 pytestmark = pytest.mark.e2e
 
@@ -72,29 +72,14 @@ def _app(settings: Any) -> Any:
 @contextlib.contextmanager
 def _serve(settings: Any) -> Iterator[tuple[str, Any]]:
     from granian.constants import Interfaces
-    from granian.server.embed import Server
 
     from app.serving import HealthFastPath
 
     app = _app(settings)
-    port = free_port()
-    target = HealthFastPath(app)
-    server = Server(target, address="127.0.0.1", port=port, interface=Interfaces.RSGI, websockets=True)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    url = f"127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"http://{url}/api/health", timeout=0.5)
-            break
-        except httpx.HTTPError:
-            threading.Event().wait(0.05)
     try:
-        yield url, app
+        with serve_embedded(HealthFastPath(app), Interfaces.RSGI) as url:
+            yield url, app
     finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(10)
         app.runtime.close()
 
 

@@ -8,8 +8,6 @@ client talks to it.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +15,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.server import free_port
+from tests.support.server import serve_embedded
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +40,6 @@ def _echo_app(settings: Any) -> Any:
 @pytest.fixture(params=["rsgi", "asgi"])
 def served(request: pytest.FixtureRequest, make_settings: Any) -> Iterator[str]:
     from granian.constants import Interfaces
-    from granian.server.embed import Server
 
     from app.asgi import ASGIApp
     from app.serving import HealthFastPath
@@ -52,23 +49,10 @@ def served(request: pytest.FixtureRequest, make_settings: Any) -> Iterator[str]:
         target, interface = HealthFastPath(app), Interfaces.RSGI
     else:
         target, interface = ASGIApp(app), Interfaces.ASGI
-    port = free_port()
-    server = Server(target, address="127.0.0.1", port=port, interface=interface, websockets=True)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    url = f"127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"http://{url}/api/health", timeout=0.5)
-            break
-        except httpx.HTTPError:
-            threading.Event().wait(0.05)
     try:
-        yield url
+        with serve_embedded(target, interface) as url:
+            yield url
     finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(10)
         app.runtime.close()
 
 

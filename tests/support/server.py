@@ -127,3 +127,30 @@ def serve_as_superuser(
         ).json()["token"]
         yield process.url, {"Authorization": token}
 
+
+@contextlib.contextmanager
+def serve_embedded(target: Any, interface: Any) -> Iterator[str]:
+    """Serve ``target`` in-process with Granian's embedded server on a loopback port, in a thread
+    with its own event loop; yields ``127.0.0.1:<port>`` once ``/api/health`` answers."""
+    import asyncio
+    import threading
+
+    from granian.server.embed import Server
+
+    port = free_port()
+    server = Server(target, address="127.0.0.1", port=port, interface=interface, websockets=True)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    url = f"127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"http://{url}/api/health", timeout=0.5)
+            break
+        except httpx.HTTPError:
+            threading.Event().wait(0.05)
+    try:
+        yield url
+    finally:
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(10)
