@@ -101,7 +101,9 @@ class ServeProcess:
             self._log.close()
 
     def __enter__(self) -> ServeProcess:
-        return self.start()
+        # ``with ServeProcess(...).start(timeout=...) as server`` has started it already: a second
+        # start would race the first for its port, and only one of the two would be stopped.
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
