@@ -12,24 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from app.auth.otp import ATTEMPTS
 from app.db.sql import where
-from app.ratelimit.memory import MemoryRateLimiter
 from tests.api.test_auth_signin import USERS, enable, request_code
-from tests.api.test_rate_limits import Clock, set_limits
+from tests.support.ratelimit import set_limits
 from tests.support.scenario import create_user, superuser_headers
 
 INVALID = {"data": {}, "message": "Invalid or expired OTP.", "status": 400}
 SIGN_IN = f"{USERS}/auth-with-otp"
-
-
-@pytest.fixture
-def clock(api) -> Clock:
-    clock = Clock()
-    api.runtime.rate_limiter = MemoryRateLimiter(clock=clock)
-    return clock
 
 
 def wrong_code(code: str) -> str:

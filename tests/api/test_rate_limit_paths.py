@@ -20,20 +20,13 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from app.ratelimit.memory import MemoryRateLimiter
-from tests.api.test_rate_limits import PASSWORD, Clock, set_limits
+from tests.api.test_rate_limits import PASSWORD
 from tests.support.doors import BASE_URL
+from tests.support.ratelimit import set_limits
 from tests.support.scenario import create_user, superuser_headers
 
 NOT_FOUND = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
 SIGN_IN = "/api/collections/users/auth-with-password"
-
-
-@pytest.fixture
-def clock(api) -> Clock:
-    clock = Clock()
-    api.runtime.rate_limiter = MemoryRateLimiter(clock=clock)
-    return clock
 
 
 @pytest.fixture

@@ -11,30 +11,13 @@ from typing import Any
 
 import pytest
 
-from app.ratelimit.memory import MemoryRateLimiter
 from tests.support.doors import LambdaDoor
+from tests.support.ratelimit import Clock, set_limits
 from tests.support.scenario import create_user, superuser_headers, user_headers
 
 PASSWORD = "Rate-limit-pass-4817"
 TOO_MANY = {"data": {}, "message": "Too Many Requests.", "status": 429}
 DOOR_IPS = {"asgi": "198.51.100.9", "lambda": "203.0.113.7"}
-# 1_000_000 s lies 40 s into the 60-second window [999_960, 1_000_020).
-START = 1_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(api) -> Clock:
-    clock = Clock()
-    api.runtime.rate_limiter = MemoryRateLimiter(clock=clock)
-    return clock
 
 
 @pytest.fixture
@@ -68,14 +51,6 @@ def sign_in_to(api, collection: str) -> Any:
     return api.post(
         f"/api/collections/{collection}/auth-with-password", json={"identity": "a@b.c", "password": "x"}
     )
-
-
-def set_limits(api, su, rules: list[dict[str, Any]] | None = None, **section: Any) -> None:
-    body: dict[str, Any] = {"rateLimits": dict(section)}
-    if rules is not None:
-        body["rateLimits"]["rules"] = [{"audience": "", "duration": 60, **r} for r in rules]
-    response = api.patch("/api/settings", headers=su, json=body)
-    assert response.status_code == 200, response.text
 
 
 def statuses(api, url: str, times: int, **kwargs: Any) -> list[int]:
